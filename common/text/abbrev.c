@@ -1,0 +1,852 @@
+/* What a language knows about periods: its abbreviations, and the words that usually
+ * start a sentence (to tell "le plan B. Il" from "J. K. Rowling"). The segmenter asks one
+ * question, mnemo_text_abbrev_ends(), after ICU's rules proposed a boundary after a '.'.
+ *
+ * Tables are sorted by bytes (memcmp order) for bsearch; keys are the word without its
+ * final period, with one ASCII space between the words of two-word entries ("p. ex"). */
+#include <assert.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <unicode/uchar.h>
+#include <unicode/utf8.h>
+
+/* Shared with segment.c, which declares them too: common/text has no private header. */
+int mnemo_text_abbrev_lang(const char *lang);
+bool mnemo_text_abbrev_ends(int list, const uint8_t *p, int32_t from, int32_t dot, int32_t next,
+			    int32_t n);
+
+enum kind {
+	INNER = 1, /* never ends a sentence: titles, "cf.", "p. ex." */
+	NUMBER,    /* inside when a number follows: months, "no.", "p." */
+	FINAL,     /* ends a sentence when a capital follows: "etc.", "J.-C." */
+	AMBIG,     /* ends only before a word that usually starts one: "5 p.m. The" */
+	STARTER,   /* starter lists: a word that usually starts a sentence */
+	PARTICLE,  /* starts sentences too, but also follows initials in names: "J. Le Pen" */
+};
+
+struct entry {
+	const char *key;
+	enum kind kind;
+};
+
+/* Longest key worth looking up, in bytes; longer words are not abbreviations. */
+enum { KEY_MAX = 48 };
+
+static const struct entry abbrevs_fr[] = {
+	{"Adj", INNER},
+	{"Cal", INNER},
+	{"Cdt", INNER},
+	{"Cie", FINAL},
+	{"Cne", INNER},
+	{"Col", INNER},
+	{"Cte", INNER},
+	{"Ctesse", INNER},
+	{"Dr", INNER},
+	{"Dre", INNER},
+	{"Dres", INNER},
+	{"Drs", INNER},
+	{"Ets", INNER},
+	{"Gal", INNER},
+	{"Gén", INNER},
+	{"J.-C", FINAL},
+	{"Jr", FINAL},
+	{"LL.MM", INNER},
+	{"Lieut", INNER},
+	{"Lt", INNER},
+	{"M", INNER},
+	{"MM", INNER},
+	{"Me", INNER},
+	{"Mes", INNER},
+	{"Mgr", INNER},
+	{"Mgrs", INNER},
+	{"Mlle", INNER},
+	{"Mlles", INNER},
+	{"Mme", INNER},
+	{"Mmes", INNER},
+	{"N. B", INNER},
+	{"N.B", INNER},
+	{"N.D.L.R", FINAL},
+	{"N.D.T", FINAL},
+	{"NDLR", FINAL},
+	{"NDT", FINAL},
+	{"P.-S", INNER},
+	{"P.S", INNER},
+	{"Pdt", INNER},
+	{"Pr", INNER},
+	{"Prof", INNER},
+	{"Prs", INNER},
+	{"R.P", INNER},
+	{"S.E", INNER},
+	{"S.M", INNER},
+	{"Sgt", INNER},
+	{"Sr", INNER},
+	{"St", INNER},
+	{"Ste", INNER},
+	{"Stes", INNER},
+	{"Sts", INNER},
+	{"Vte", INNER},
+	{"Vtesse", INNER},
+	{"Vve", INNER},
+	{"adj", INNER},
+	{"adv", INNER},
+	{"al", NUMBER},
+	{"anc", INNER},
+	{"angl", INNER},
+	{"ann", INNER},
+	{"ap. J.-C", FINAL},
+	{"approx", INNER},
+	{"apr", INNER},
+	{"apr. J.-C", FINAL},
+	{"arr", FINAL},
+	{"art", INNER},
+	{"av", INNER},
+	{"av. J.-C", FINAL},
+	{"avr", NUMBER},
+	{"bd", INNER},
+	{"boul", INNER},
+	{"c-à-d", INNER},
+	{"c.-à-d", INNER},
+	{"c.à.d", INNER},
+	{"ca", INNER},
+	{"cf", INNER},
+	{"ch", INNER},
+	{"chap", INNER},
+	{"cie", FINAL},
+	{"coll", INNER},
+	{"conf", INNER},
+	{"conj", INNER},
+	{"càd", INNER},
+	{"dim", NUMBER},
+	{"dir", INNER},
+	{"déc", NUMBER},
+	{"dép", FINAL},
+	{"dépt", FINAL},
+	{"e.g", INNER},
+	{"env", INNER},
+	{"et al", FINAL},
+	{"et suiv", FINAL},
+	{"etc", FINAL},
+	{"ex", INNER},
+	{"fasc", INNER},
+	{"faub", INNER},
+	{"fg", INNER},
+	{"fig", INNER},
+	{"fém", INNER},
+	{"fév", NUMBER},
+	{"févr", NUMBER},
+	{"gouv", FINAL},
+	{"gr", INNER},
+	{"hab", FINAL},
+	{"i.e", INNER},
+	{"ibid", FINAL},
+	{"id", FINAL},
+	{"ill", FINAL},
+	{"imp", INNER},
+	{"janv", NUMBER},
+	{"jeu", NUMBER},
+	{"juil", NUMBER},
+	{"juill", NUMBER},
+	{"lat", INNER},
+	{"loc. cit", FINAL},
+	{"lun", NUMBER},
+	{"mar", NUMBER},
+	{"masc", INNER},
+	{"md", FINAL},
+	{"mds", FINAL},
+	{"mer", NUMBER},
+	{"mill", FINAL},
+	{"mrd", FINAL},
+	{"ms", FINAL},
+	{"mss", FINAL},
+	{"ndlr", FINAL},
+	{"ndt", FINAL},
+	{"no", NUMBER},
+	{"nos", NUMBER},
+	{"nov", NUMBER},
+	{"n°", INNER},
+	{"oct", NUMBER},
+	{"op. cit", FINAL},
+	{"p", NUMBER},
+	{"p. ex", INNER},
+	{"p.-ê", INNER},
+	{"par ex", INNER},
+	{"plur", INNER},
+	{"pp", NUMBER},
+	{"prov", FINAL},
+	{"qqch", FINAL},
+	{"qqn", FINAL},
+	{"resp", INNER},
+	{"rte", INNER},
+	{"réf", INNER},
+	{"s. d", FINAL},
+	{"s. l", FINAL},
+	{"sam", NUMBER},
+	{"sept", NUMBER},
+	{"sing", INNER},
+	{"sq", FINAL},
+	{"sqq", FINAL},
+	{"ss", FINAL},
+	{"sté", INNER},
+	{"suiv", FINAL},
+	{"suppl", INNER},
+	{"t", NUMBER},
+	{"tab", INNER},
+	{"trad", INNER},
+	{"tél", INNER},
+	{"v", INNER},
+	{"ven", NUMBER},
+	{"vol", INNER},
+	{"vs", INNER},
+	{"éd", INNER},
+	{"éds", INNER},
+	{"éts", INNER},
+};
+static const struct entry abbrevs_en[] = {
+	{"Adm", INNER},
+	{"Amb", INNER},
+	{"Apr", NUMBER},
+	{"Assn", FINAL},
+	{"Asst", INNER},
+	{"Atty", INNER},
+	{"Aug", NUMBER},
+	{"Ave", FINAL},
+	{"Blvd", FINAL},
+	{"Brig", INNER},
+	{"Bros", FINAL},
+	{"Capt", INNER},
+	{"Cdr", INNER},
+	{"Cmdr", INNER},
+	{"Co", FINAL},
+	{"Col", INNER},
+	{"Corp", FINAL},
+	{"Cpl", INNER},
+	{"Cpt", INNER},
+	{"Ct", FINAL},
+	{"Dec", NUMBER},
+	{"Dept", FINAL},
+	{"Det", INNER},
+	{"Dr", INNER},
+	{"Drs", INNER},
+	{"Esq", FINAL},
+	{"Feb", NUMBER},
+	{"Fr", INNER},
+	{"Fri", NUMBER},
+	{"Ft", INNER},
+	{"Gen", INNER},
+	{"Gov", INNER},
+	{"Hon", INNER},
+	{"Inc", FINAL},
+	{"Insp", INNER},
+	{"Jan", NUMBER},
+	{"Jr", FINAL},
+	{"Jul", NUMBER},
+	{"Jun", NUMBER},
+	{"Lieut", INNER},
+	{"Ln", FINAL},
+	{"Lt", INNER},
+	{"Ltd", FINAL},
+	{"Maj", INNER},
+	{"Mar", NUMBER},
+	{"Messrs", INNER},
+	{"Mmes", INNER},
+	{"Mon", NUMBER},
+	{"Mr", INNER},
+	{"Mrs", INNER},
+	{"Ms", INNER},
+	{"Mt", INNER},
+	{"Mx", INNER},
+	{"Nov", NUMBER},
+	{"Oct", NUMBER},
+	{"Plc", FINAL},
+	{"Pres", INNER},
+	{"Prof", INNER},
+	{"Profs", INNER},
+	{"Pvt", INNER},
+	{"Rd", FINAL},
+	{"Rep", INNER},
+	{"Rev", INNER},
+	{"Revd", INNER},
+	{"Sat", NUMBER},
+	{"Sec", INNER},
+	{"Sen", INNER},
+	{"Sep", NUMBER},
+	{"Sept", NUMBER},
+	{"Sgt", INNER},
+	{"Sq", FINAL},
+	{"Sr", FINAL},
+	{"St", INNER},
+	{"Sun", NUMBER},
+	{"Supt", INNER},
+	{"Thu", NUMBER},
+	{"Thur", NUMBER},
+	{"Thurs", NUMBER},
+	{"Tue", NUMBER},
+	{"Tues", NUMBER},
+	{"Univ", INNER},
+	{"Wed", NUMBER},
+	{"a.m", AMBIG},
+	{"approx", INNER},
+	{"art", INNER},
+	{"c", NUMBER},
+	{"ca", INNER},
+	{"cf", INNER},
+	{"ch", INNER},
+	{"chap", INNER},
+	{"e.g", INNER},
+	{"eds", INNER},
+	{"eq", INNER},
+	{"eqs", INNER},
+	{"esp", INNER},
+	{"est", NUMBER},
+	{"et al", FINAL},
+	{"etc", FINAL},
+	{"fig", INNER},
+	{"figs", INNER},
+	{"i.e", INNER},
+	{"ibid", FINAL},
+	{"incl", INNER},
+	{"no", NUMBER},
+	{"nos", NUMBER},
+	{"op. cit", FINAL},
+	{"p", NUMBER},
+	{"p.m", AMBIG},
+	{"para", NUMBER},
+	{"pp", NUMBER},
+	{"sec", NUMBER},
+	{"trans", INNER},
+	{"viz", INNER},
+	{"vol", INNER},
+	{"vols", INNER},
+	{"vs", INNER},
+};
+static const struct entry starters_fr[] = {
+	{"Ainsi", STARTER},
+	{"Alors", STARTER},
+	{"Après", STARTER},
+	{"Au", STARTER},
+	{"Aucun", STARTER},
+	{"Aucune", STARTER},
+	{"Aussi", STARTER},
+	{"Aux", STARTER},
+	{"Avant", STARTER},
+	{"Avec", STARTER},
+	{"C'", STARTER},
+	{"Car", STARTER},
+	{"Ce", STARTER},
+	{"Ceci", STARTER},
+	{"Cela", STARTER},
+	{"Celle", STARTER},
+	{"Celui", STARTER},
+	{"Cependant", STARTER},
+	{"Certains", STARTER},
+	{"Ces", STARTER},
+	{"Cet", STARTER},
+	{"Cette", STARTER},
+	{"Chaque", STARTER},
+	{"Comme", STARTER},
+	{"Comment", STARTER},
+	{"D'", STARTER},
+	{"Dans", STARTER},
+	{"De", PARTICLE},
+	{"Depuis", STARTER},
+	{"Donc", STARTER},
+	{"Du", PARTICLE},
+	{"Elle", STARTER},
+	{"Elles", STARTER},
+	{"En", STARTER},
+	{"Enfin", STARTER},
+	{"Ensuite", STARTER},
+	{"Entre", STARTER},
+	{"Et", STARTER},
+	{"Il", STARTER},
+	{"Ils", STARTER},
+	{"J'", STARTER},
+	{"Je", STARTER},
+	{"L'", STARTER},
+	{"La", PARTICLE},
+	{"Le", PARTICLE},
+	{"Leur", STARTER},
+	{"Leurs", STARTER},
+	{"Lors", STARTER},
+	{"Lorsque", STARTER},
+	{"Ma", STARTER},
+	{"Mais", STARTER},
+	{"Malgré", STARTER},
+	{"Mes", STARTER},
+	{"Mon", STARTER},
+	{"Même", STARTER},
+	{"N'", STARTER},
+	{"Ni", STARTER},
+	{"Nos", STARTER},
+	{"Notre", STARTER},
+	{"Nous", STARTER},
+	{"Néanmoins", STARTER},
+	{"On", STARTER},
+	{"Or", STARTER},
+	{"Où", STARTER},
+	{"Par", STARTER},
+	{"Parmi", STARTER},
+	{"Pas", STARTER},
+	{"Pendant", STARTER},
+	{"Plus", STARTER},
+	{"Plusieurs", STARTER},
+	{"Pour", STARTER},
+	{"Pourquoi", STARTER},
+	{"Pourtant", STARTER},
+	{"Puis", STARTER},
+	{"Qu'", STARTER},
+	{"Quand", STARTER},
+	{"Que", STARTER},
+	{"Quel", STARTER},
+	{"Quelle", STARTER},
+	{"Quelles", STARTER},
+	{"Quels", STARTER},
+	{"Qui", STARTER},
+	{"S'", STARTER},
+	{"Sa", STARTER},
+	{"Sans", STARTER},
+	{"Selon", STARTER},
+	{"Ses", STARTER},
+	{"Si", STARTER},
+	{"Son", STARTER},
+	{"Sous", STARTER},
+	{"Sur", STARTER},
+	{"Tous", STARTER},
+	{"Tout", STARTER},
+	{"Toute", STARTER},
+	{"Toutefois", STARTER},
+	{"Toutes", STARTER},
+	{"Tu", STARTER},
+	{"Un", STARTER},
+	{"Une", STARTER},
+	{"Vos", STARTER},
+	{"Votre", STARTER},
+	{"Vous", STARTER},
+	{"Y", STARTER},
+	{"À", STARTER},
+	{"Ça", STARTER},
+};
+static const struct entry starters_en[] = {
+	{"A", STARTER},
+	{"According", STARTER},
+	{"After", STARTER},
+	{"Also", STARTER},
+	{"An", STARTER},
+	{"And", STARTER},
+	{"As", STARTER},
+	{"At", STARTER},
+	{"Before", STARTER},
+	{"But", STARTER},
+	{"By", STARTER},
+	{"De", PARTICLE},
+	{"Du", PARTICLE},
+	{"During", STARTER},
+	{"Each", STARTER},
+	{"For", STARTER},
+	{"From", STARTER},
+	{"He", STARTER},
+	{"Her", STARTER},
+	{"Here", STARTER},
+	{"His", STARTER},
+	{"However", STARTER},
+	{"I", STARTER},
+	{"If", STARTER},
+	{"In", STARTER},
+	{"It", STARTER},
+	{"Its", STARTER},
+	{"La", PARTICLE},
+	{"Le", PARTICLE},
+	{"Meanwhile", STARTER},
+	{"Most", STARTER},
+	{"My", STARTER},
+	{"No", STARTER},
+	{"Now", STARTER},
+	{"On", STARTER},
+	{"One", STARTER},
+	{"Or", STARTER},
+	{"Our", STARTER},
+	{"She", STARTER},
+	{"So", STARTER},
+	{"Some", STARTER},
+	{"That", STARTER},
+	{"The", STARTER},
+	{"Their", STARTER},
+	{"Then", STARTER},
+	{"There", STARTER},
+	{"These", STARTER},
+	{"They", STARTER},
+	{"This", STARTER},
+	{"Those", STARTER},
+	{"Thus", STARTER},
+	{"To", STARTER},
+	{"Van", PARTICLE},
+	{"Von", PARTICLE},
+	{"We", STARTER},
+	{"What", STARTER},
+	{"When", STARTER},
+	{"Where", STARTER},
+	{"While", STARTER},
+	{"Who", STARTER},
+	{"Why", STARTER},
+	{"With", STARTER},
+	{"Yet", STARTER},
+	{"You", STARTER},
+	{"Your", STARTER},
+};
+
+struct rules {
+	const struct entry *abbrevs;
+	size_t n_abbrevs;
+	const struct entry *starters;
+	size_t n_starters;
+};
+
+#define RULES(a, s) {a, sizeof(a) / sizeof(a[0]), s, sizeof(s) / sizeof(s[0])}
+
+/* Index 0 is "no list"; mnemo_text_abbrev_lang() returns 1 or 2. */
+static const struct rules all_rules[] = {
+	{NULL, 0, NULL, 0},
+	RULES(abbrevs_fr, starters_fr),
+	RULES(abbrevs_en, starters_en),
+};
+
+struct key {
+	const char *s;
+	size_t len;
+};
+
+static int
+cmp_entry(const void *k, const void *e)
+{
+	const struct key *key = k;
+	const struct entry *ent = e;
+	size_t len = strlen(ent->key);
+	int r = memcmp(key->s, ent->key, key->len < len ? key->len : len);
+
+	if (r != 0) {
+		return r;
+	}
+	return key->len < len ? -1 : key->len > len ? 1 : 0;
+}
+
+static bool
+sorted(const struct entry *t, size_t n)
+{
+	size_t i;
+
+	for (i = 1; i < n; i++) {
+		struct key k = {t[i - 1].key, strlen(t[i - 1].key)};
+
+		if (cmp_entry(&k, &t[i]) >= 0) {
+			return false;
+		}
+	}
+	return true;
+}
+
+static enum kind
+find(const struct entry *t, size_t n, const char *s, size_t len)
+{
+	struct key k = {s, len};
+	const struct entry *e = bsearch(&k, t, n, sizeof(*t), cmp_entry);
+
+	return e != NULL ? e->kind : 0;
+}
+
+/* Looks s up as written, then with its first letter in lower case: a sentence can start
+ * with "Cf." or "Env." while the lists hold "cf" and "env". Capitalised entries ("M",
+ * "Col") are never lowered, so "Col." does not match the mountain pass "col.". */
+static enum kind
+find_any_case(const struct entry *t, size_t n, const char *s, size_t len)
+{
+	char lowered[KEY_MAX + U8_MAX_LENGTH];
+	enum kind kind = find(t, n, s, len);
+	int32_t i = 0, out = 0;
+	UChar32 c;
+	UBool err = false;
+
+	if (kind != 0 || len == 0 || len > KEY_MAX) {
+		return kind;
+	}
+	U8_NEXT((const uint8_t *)s, i, (int32_t)len, c);
+	if (c < 0 || !u_isupper(c)) {
+		return 0;
+	}
+	U8_APPEND((uint8_t *)lowered, out, (int32_t)sizeof(lowered), u_tolower(c), err);
+	if (err || (size_t)out + (len - (size_t)i) > sizeof(lowered)) {
+		return 0;
+	}
+	memcpy(lowered + out, s + i, len - (size_t)i);
+	return find(t, n, lowered, (size_t)out + (len - (size_t)i));
+}
+
+/* Characters that end the word a period belongs to, looking back from the period. An
+ * apostrophe ends it too, so "l’O.N.U." is looked up as "O.N.U". */
+static bool
+stops_word(UChar32 c)
+{
+	int8_t type;
+
+	if (c < 0 || u_isUWhiteSpace(c) || c == '\'' || c == 0x2019 || c == '"') {
+		return true;
+	}
+	if (c == ',' || c == ';' || c == ':' || c == '/' || c == '!' || c == '?') {
+		return true;
+	}
+	type = u_charType(c);
+	return type == U_START_PUNCTUATION || type == U_END_PUNCTUATION ||
+	       type == U_INITIAL_PUNCTUATION || type == U_FINAL_PUNCTUATION;
+}
+
+/* Start of the word ending at end (exclusive), or -1 when it is longer than any key. */
+static int32_t
+word_start(const uint8_t *p, int32_t from, int32_t end)
+{
+	int32_t i = end;
+
+	while (i > from) {
+		int32_t j = i;
+		UChar32 c;
+
+		U8_PREV(p, from, j, c);
+		if (stops_word(c)) {
+			break;
+		}
+		if (end - j > KEY_MAX) {
+			return -1;
+		}
+		i = j;
+	}
+	return i;
+}
+
+/* One capital letter: "K" in "J. K. Rowling". */
+static bool
+is_initial(const uint8_t *p, int32_t start, int32_t end)
+{
+	int32_t i = start;
+	UChar32 c;
+
+	U8_NEXT(p, i, end, c);
+	return i == end && c >= 0 && u_isUUppercase(c);
+}
+
+/* Hyphenated initials: "J.-M", "J.-P.-A". */
+static bool
+is_compound_initial(const uint8_t *p, int32_t start, int32_t end)
+{
+	int32_t i = start;
+	int parts = 0;
+
+	while (i < end) {
+		UChar32 c;
+
+		U8_NEXT(p, i, end, c);
+		if (c < 0 || !u_isUUppercase(c)) {
+			return false;
+		}
+		parts++;
+		if (i == end) {
+			break;
+		}
+		if (end - i < 3 || p[i] != '.' || p[i + 1] != '-') {
+			return false;
+		}
+		i += 2;
+	}
+	return parts >= 2;
+}
+
+/* Dotted acronyms and abbreviations of one or two letters per part, at least one of them
+ * a capital: "O.N.U", "U.S", "Ph.D". Lower-case ones ("a.m", "i.e") are left to the lists. */
+static bool
+is_acronym(const uint8_t *p, int32_t start, int32_t end)
+{
+	int32_t i = start;
+	int run = 0, parts = 0;
+	bool upper = false;
+
+	while (i < end) {
+		UChar32 c;
+
+		if (p[i] == '.') {
+			if (run == 0) {
+				return false;
+			}
+			run = 0;
+			parts++;
+			i++;
+			continue;
+		}
+		U8_NEXT(p, i, end, c);
+		if (c < 0 || !u_isalpha(c) || ++run > 2) {
+			return false;
+		}
+		upper |= u_isUUppercase(c);
+	}
+	return run > 0 && parts >= 1 && upper;
+}
+
+/* Kind of the word at next in the starter list (0 if none). A capital followed by a
+ * period is an initial, not the pronoun "A" or "I": "J. A. Smith". */
+static enum kind
+starter_kind(const struct rules *ru, const uint8_t *p, int32_t next, int32_t n)
+{
+	char word[KEY_MAX + 1];
+	int32_t i = next, end;
+	size_t len;
+
+	while (i < n) {
+		int32_t j = i;
+		UChar32 c;
+
+		U8_NEXT(p, j, n, c);
+		if (c < 0 || !u_isalpha(c)) {
+			break;
+		}
+		if (j - next > KEY_MAX - 1) {
+			return 0;
+		}
+		i = j;
+	}
+	end = i;
+	if (end == next) {
+		return 0;
+	}
+	if (end < n && p[end] == '.' && is_initial(p, next, end)) {
+		return 0;
+	}
+	len = (size_t)(end - next);
+	memcpy(word, p + next, len);
+	/* Elided articles and pronouns: "L’armée", "Qu'il". */
+	if (end < n && (p[end] == '\'' ||
+			(n - end >= 3 && p[end] == 0xe2 && p[end + 1] == 0x80 && p[end + 2] == 0x99))) {
+		word[len++] = '\'';
+	}
+	return find(ru->starters, ru->n_starters, word, len);
+}
+
+static bool
+digit_at(const uint8_t *p, int32_t i, int32_t n)
+{
+	UChar32 c;
+
+	if (i >= n) {
+		return false;
+	}
+	U8_NEXT(p, i, n, c);
+	return c >= 0 && u_isdigit(c);
+}
+
+/* A list marker alone: "1.", "IV.", "b." make the whole sentence so far. */
+static bool
+is_list_marker(const uint8_t *p, int32_t from, int32_t dot)
+{
+	int32_t len = dot - from, i;
+	bool digits = true, roman = true;
+
+	if (len == 0 || len > 4) {
+		return false;
+	}
+	if (is_initial(p, from, dot) || (len == 1 && u_isalpha(p[from]))) {
+		return true;
+	}
+	for (i = from; i < dot; i++) {
+		digits &= p[i] >= '0' && p[i] <= '9';
+		roman &= p[i] != '\0' && strchr("IVXivx", p[i]) != NULL;
+	}
+	return (digits && len <= 3) || roman;
+}
+
+int
+mnemo_text_abbrev_lang(const char *lang)
+{
+	assert(sorted(abbrevs_fr, sizeof(abbrevs_fr) / sizeof(abbrevs_fr[0])));
+	assert(sorted(abbrevs_en, sizeof(abbrevs_en) / sizeof(abbrevs_en[0])));
+	assert(sorted(starters_fr, sizeof(starters_fr) / sizeof(starters_fr[0])));
+	assert(sorted(starters_en, sizeof(starters_en) / sizeof(starters_en[0])));
+
+	if (lang == NULL) {
+		return 0;
+	}
+	if (strncmp(lang, "fr", 2) == 0 && (lang[2] == '\0' || lang[2] == '-')) {
+		return 1;
+	}
+	if (strncmp(lang, "en", 2) == 0 && (lang[2] == '\0' || lang[2] == '-')) {
+		return 2;
+	}
+	return 0;
+}
+
+/* p[0..n) is the paragraph, p[dot] the '.' after which ICU (or the segmenter) proposes a
+ * boundary, from the first non-space byte of the current sentence and next the start of
+ * what follows (n at the end). Returns whether the sentence really ends there. */
+bool
+mnemo_text_abbrev_ends(int list, const uint8_t *p, int32_t from, int32_t dot, int32_t next,
+		       int32_t n)
+{
+	char key[2 * KEY_MAX + 2];
+	const struct rules *ru;
+	int32_t start, prev_start;
+	enum kind kind = 0;
+	size_t len;
+
+	if (list <= 0 || (size_t)list >= sizeof(all_rules) / sizeof(all_rules[0])) {
+		return true;
+	}
+	ru = &all_rules[list];
+	if (is_list_marker(p, from, dot)) {
+		return false;
+	}
+	start = word_start(p, from, dot);
+	if (start < 0 || start == dot) {
+		return true;
+	}
+
+	/* Two-word abbreviations first: "p. ex.", "av. J.-C.". */
+	if (start - from >= 3 && p[start - 1] == ' ' && p[start - 2] == '.') {
+		prev_start = word_start(p, from, start - 2);
+		if (prev_start >= 0 && prev_start < start - 2) {
+			len = (size_t)(start - 2 - prev_start);
+			memcpy(key, p + prev_start, len);
+			key[len++] = '.';
+			key[len++] = ' ';
+			memcpy(key + len, p + start, (size_t)(dot - start));
+			len += (size_t)(dot - start);
+			kind = find_any_case(ru->abbrevs, ru->n_abbrevs, key, len);
+		}
+	}
+	if (kind == 0) {
+		kind = find_any_case(ru->abbrevs, ru->n_abbrevs, (const char *)p + start,
+				     (size_t)(dot - start));
+	}
+
+	switch (kind) {
+	case INNER:
+		return false;
+	case NUMBER:
+		return !digit_at(p, next, n);
+	case FINAL:
+		return true;
+	case AMBIG:
+		return starter_kind(ru, p, next, n) != 0;
+	default:
+		break;
+	}
+
+	if (is_initial(p, start, dot)) {
+		/* "le plan B. Il faut" ends, "Charles de G. Dupont" does not. */
+		return starter_kind(ru, p, next, n) == STARTER;
+	}
+	if (is_compound_initial(p, start, dot)) {
+		return false;
+	}
+	if (is_acronym(p, start, dot)) {
+		/* "l’O.N.U. Le Conseil" ends, "the U.S. Army" does not. */
+		return starter_kind(ru, p, next, n) != 0;
+	}
+	return true;
+}

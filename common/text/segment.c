@@ -1,0 +1,697 @@
+/* Sentence segmentation. ICU's sentence rules (UAX #29) propose boundaries, and this file
+ * corrects them where news text shows they go wrong:
+ *
+ * - a closing quote after white space ("Vraiment ? »", French spacing) is split off by
+ *   ICU into the next sentence; it is moved back to the sentence it closes, and an
+ *   opening quote glued to a period ("fin.« Début") is moved forward;
+ * - after ? and ! ICU always breaks, even before an incise: "« Vraiment ? » dit-il."
+ *   stays one sentence when a lower-case word, a comma or a colon follows;
+ * - ICU never breaks after '…' nor before a dialogue dash ("Tu viens ? — Non."), both
+ *   of which are added;
+ * - inside URLs ("?q=a.b", "!x") breaks are removed;
+ * - after a period, abbrev.c decides with the language's abbreviations ("M. Dupont",
+ *   "p. ex. Paris"), initials ("J. K. Rowling") and list markers ("1. Introduction").
+ *
+ * Each decision looks at a bounded window around one terminator, and each byte is scanned
+ * a bounded number of times, so the whole run is linear in the input. */
+#include "segment.h"
+#include "text.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <unicode/ubrk.h>
+#include <unicode/uchar.h>
+#include <unicode/uloc.h>
+#include <unicode/utext.h>
+#include <unicode/utf8.h>
+
+/* From abbrev.c, which declares them too: common/text has no private header. */
+int mnemo_text_abbrev_lang(const char *lang);
+bool mnemo_text_abbrev_ends(int list, const uint8_t *p, int32_t from, int32_t dot, int32_t next,
+			    int32_t n);
+
+/* ICU's break iterators count in int32_t, so a longer line is cut into pieces of this
+ * size (at a space if there is one near the end), each segmented on its own. */
+#ifndef PIECE_MAX
+#define PIECE_MAX (1 << 30)
+#endif
+
+/* How far the URL and lower-case look-arounds go, in bytes. */
+enum { LOOK_MAX = 256 };
+
+struct mnemo_segmenter {
+	UBreakIterator *bi;
+	UText ut; /* reopened on each piece of text, never reallocated */
+	int abbrev_list;
+};
+
+struct segs {
+	struct mnemo_seg *v;
+	size_t n;
+	size_t cap;
+};
+
+/* One paragraph (or piece of one) being segmented: p[0..n). */
+struct run {
+	const uint8_t *p;
+	int32_t n;
+	int abbrev_list;
+	int32_t start;     /* start of the sentence being built */
+	int32_t first;     /* its first non-space byte, -1 until needed */
+	int32_t last_term; /* end of the last terminator already judged */
+	int32_t quotes_to; /* straight double quotes are counted in [start, quotes_to) */
+	bool quote_open;   /* ...and an odd number of them is open there */
+};
+
+enum verdict {
+	SKIP, /* not a new candidate: its terminator was judged already */
+	DROP,
+	KEEP,
+};
+
+static bool
+is_space(UChar32 c)
+{
+	if (c < 0x80) {
+		return c == ' ' || (c >= '\t' && c <= '\r');
+	}
+	/* Zero-width space and BOM are invisible in scraped text; trim them like spaces. */
+	return u_isUWhiteSpace(c) || c == 0x200b || c == 0xfeff;
+}
+
+static bool
+is_term(UChar32 c)
+{
+	if (c < 0x80) {
+		return c == '.' || c == '!' || c == '?';
+	}
+	return c == 0x2026 || u_hasBinaryProperty(c, UCHAR_S_TERM);
+}
+
+static bool
+is_quote(UChar32 c)
+{
+	int8_t type;
+
+	if (c < 0x80) {
+		return c == '"' || c == '\'' || c == '(' || c == ')' || c == '[' || c == ']' ||
+		       c == '{' || c == '}';
+	}
+	type = u_charType(c);
+	return type == U_START_PUNCTUATION || type == U_END_PUNCTUATION ||
+	       type == U_INITIAL_PUNCTUATION || type == U_FINAL_PUNCTUATION;
+}
+
+static bool
+is_dash(UChar32 c)
+{
+	return c == '-' || (c >= 0x80 && u_charType(c) == U_DASH_PUNCTUATION);
+}
+
+static bool
+is_lower(UChar32 c)
+{
+	return c >= 0 && u_isULowercase(c);
+}
+
+/* Whether the quote or bracket c, met after a terminator, closes the sentence before it.
+ * Straight quotes and apostrophes close when glued to the terminator ("oui." Puis),
+ * and a straight double quote also when one is open in the sentence. */
+static bool
+closes(UChar32 c, bool spaced, bool *quote_open)
+{
+	int8_t type;
+
+	if (c == '"') {
+		if (*quote_open || !spaced) {
+			*quote_open = false;
+			return true;
+		}
+		return false;
+	}
+	if (c == '\'' || c == 0x2019) {
+		return !spaced;
+	}
+	type = u_charType(c);
+	return type == U_END_PUNCTUATION || type == U_FINAL_PUNCTUATION;
+}
+
+/* The first letter at or after i, skipping digits, spaces and punctuation but stopping at
+ * a terminator, is lower case: ICU's rule SB8 for '.', applied to '…' and moved breaks. */
+static bool
+lower_follows(const uint8_t *p, int32_t i, int32_t n)
+{
+	int32_t end = n - i > LOOK_MAX ? i + LOOK_MAX : n;
+
+	while (i < end) {
+		UChar32 c;
+
+		U8_NEXT(p, i, end, c);
+		if (c < 0 || is_term(c)) {
+			return false;
+		}
+		if (u_isUAlphabetic(c)) {
+			return is_lower(c);
+		}
+	}
+	return false;
+}
+
+/* Whether the run of non-space bytes around [ts, te) looks like a URL or an e-mail
+ * address, inside which ? ! and . do not end anything. */
+static bool
+in_url(const uint8_t *p, int32_t from, int32_t ts, int32_t te, int32_t n)
+{
+	int32_t a = ts, b = te, i;
+
+	while (a > from && ts - a < LOOK_MAX && !is_space(p[a - 1])) {
+		a--;
+	}
+	while (b < n && b - te < LOOK_MAX && !is_space(p[b])) {
+		b++;
+	}
+	if (b - a >= 4 && memcmp(p + a, "www.", 4) == 0) {
+		return true;
+	}
+	for (i = a; i < b; i++) {
+		if (p[i] == '@' || (p[i] == ':' && b - i >= 3 && p[i + 1] == '/' && p[i + 2] == '/')) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Scraped text often loses the space between sentences: "ont avancé.Selon Erevan". ICU
+ * keeps "word.Word" together (rule SB7, for "U.S"); a lower-case letter before the period
+ * and a capitalised word after it is taken as two sentences, URLs aside. */
+static bool
+glued_sentences(const uint8_t *p, int32_t ts, int32_t te, int32_t n)
+{
+	int32_t i = ts;
+	UChar32 c;
+
+	if (te - ts != 1 || p[ts] != '.' || ts == 0 || te >= n) {
+		return false;
+	}
+	U8_PREV(p, 0, i, c);
+	if (!is_lower(c)) {
+		return false;
+	}
+	i = te;
+	U8_NEXT(p, i, n, c);
+	if (c < 0 || !u_isUUppercase(c) || i >= n) {
+		return false;
+	}
+	U8_NEXT(p, i, n, c);
+	return is_lower(c);
+}
+
+/* Ends of the terminator runs ICU does not report: after '…' (not a terminator in UAX #29),
+ * before a dialogue dash (a "sentence continuation" there) and between glued sentences.
+ * Returns n when none is left; *cursor keeps the scan linear across calls. */
+static int32_t
+next_extra(const uint8_t *p, int32_t n, int32_t *cursor)
+{
+	int32_t i = *cursor;
+
+	while (i < n) {
+		int32_t te, j;
+		bool ellipsis = false, spaced = false;
+
+		if (p[i] != '.' && p[i] != '!' && p[i] != '?' && p[i] != 0xe2) {
+			i++;
+			continue;
+		}
+		te = i;
+		while (te < n) {
+			if (p[te] == '.' || p[te] == '!' || p[te] == '?') {
+				te++;
+			} else if (n - te >= 3 && p[te] == 0xe2 && p[te + 1] == 0x80 &&
+				   p[te + 2] == 0xa6) {
+				te += 3;
+				ellipsis = true;
+			} else {
+				break;
+			}
+		}
+		if (te == i) {
+			i++;
+			continue;
+		}
+		*cursor = te;
+		if (ellipsis || glued_sentences(p, i, te, n)) {
+			return te;
+		}
+		for (j = te; j < n;) {
+			int32_t k = j;
+			UChar32 c;
+
+			U8_NEXT(p, k, n, c);
+			if (is_space(c)) {
+				spaced = true;
+			} else if (!is_quote(c)) {
+				if (spaced && is_dash(c)) {
+					return te;
+				}
+				break;
+			}
+			j = k;
+		}
+		i = te;
+	}
+	*cursor = n;
+	return n;
+}
+
+static void
+count_quotes(struct run *r, int32_t to)
+{
+	int32_t i;
+
+	for (i = r->quotes_to; i < to; i++) {
+		if (r->p[i] == '"') {
+			r->quote_open = !r->quote_open;
+		}
+	}
+	if (to > r->quotes_to) {
+		r->quotes_to = to;
+	}
+}
+
+/* First non-space byte of the current sentence, found once per sentence: leading spaces
+ * are not rescanned for every abbreviation inside it. */
+static int32_t
+sentence_first(struct run *r)
+{
+	int32_t i = r->start;
+
+	if (r->first >= 0) {
+		return r->first;
+	}
+	while (i < r->n) {
+		int32_t k = i;
+		UChar32 c;
+
+		U8_NEXT(r->p, k, r->n, c);
+		if (c < 0 || !is_space(c)) {
+			break;
+		}
+		i = k;
+	}
+	r->first = i;
+	return i;
+}
+
+/* Judges the candidate boundary c: finds the terminator run before it, decides where the
+ * sentence really ends (*ret_split, after any closing quotes) and whether it ends. */
+static enum verdict
+judge(struct run *r, int32_t c, bool from_icu, int32_t *ret_split)
+{
+	const uint8_t *p = r->p;
+	int32_t i = c, k, te, ts, cpos, next, split;
+	bool spaced = false, opened = false, strong = false, ellipsis = false, quote_open;
+	int dots = 0;
+	UChar32 ch;
+
+	/* Back over white space and quotes to the terminator. */
+	while (i > r->start) {
+		k = i;
+		U8_PREV(p, r->start, k, ch);
+		if (ch < 0 || !(is_space(ch) || is_quote(ch))) {
+			break;
+		}
+		i = k;
+	}
+	if (i == r->start) {
+		return SKIP;
+	}
+	k = i;
+	U8_PREV(p, r->start, k, ch);
+	if (ch < 0 || !is_term(ch)) {
+		/* ICU knows a terminator this file does not; trust it. */
+		*ret_split = c;
+		return from_icu ? KEEP : SKIP;
+	}
+	te = i;
+	if (te <= r->last_term) {
+		return SKIP;
+	}
+	r->last_term = te;
+
+	for (ts = te; ts > r->start; ts = k) {
+		k = ts;
+		U8_PREV(p, r->start, k, ch);
+		if (ch < 0 || !is_term(ch)) {
+			break;
+		}
+		if (ch == '.') {
+			dots++;
+		} else if (ch == 0x2026) {
+			ellipsis = true;
+		} else {
+			strong = true;
+		}
+	}
+	ellipsis |= dots > 1;
+
+	/* Forward over white space and quotes: closing ones belong to this sentence. */
+	count_quotes(r, te);
+	quote_open = r->quote_open;
+	split = te;
+	for (i = te; i < r->n; i = k) {
+		k = i;
+		U8_NEXT(p, k, r->n, ch);
+		if (ch < 0) {
+			break;
+		}
+		if (is_space(ch)) {
+			spaced = true;
+		} else if (is_quote(ch)) {
+			if (!opened && closes(ch, spaced, &quote_open)) {
+				split = k;
+			} else {
+				opened = true;
+			}
+		} else {
+			break;
+		}
+	}
+	cpos = i;
+	*ret_split = split;
+	if (cpos >= r->n) {
+		return KEEP;
+	}
+	k = cpos;
+	U8_NEXT(p, k, r->n, ch);
+
+	if (!spaced) {
+		/* "?q=1", "!x", "?id=2"; a capital after a glued '?' is still a new sentence */
+		if (strong && (is_lower(ch) || u_isdigit(ch) || ch == '/' || ch == '=' || ch == '&')) {
+			return DROP;
+		}
+		if (in_url(p, r->start, ts, te, r->n)) {
+			return DROP;
+		}
+	}
+	next = cpos;
+	if (is_dash(ch)) {
+		if (!spaced) {
+			return DROP;
+		}
+		if (strong || ellipsis) {
+			return KEEP; /* "Tu viens ? — Non." */
+		}
+		for (next = k; next < r->n && is_space(p[next]); next++) {
+		}
+	} else if (ch == ',' || ch == ';' || ch == ':' ||
+		   u_getIntPropertyValue(ch, UCHAR_SENTENCE_BREAK) == U_SB_SCONTINUE) {
+		return DROP; /* "« Non ! », dit-il" */
+	} else if (is_term(ch)) {
+		return DROP; /* spaced-out punctuation: "Quoi ? ! ?", "Ah ! …" */
+	}
+
+	if (strong) {
+		return is_lower(ch) ? DROP : KEEP;
+	}
+	if (lower_follows(p, cpos, r->n)) {
+		return DROP;
+	}
+	if (ellipsis || split != te || r->abbrev_list == 0) {
+		return KEEP;
+	}
+	return mnemo_text_abbrev_ends(r->abbrev_list, p, sentence_first(r), te - 1, next, r->n)
+		       ? KEEP
+		       : DROP;
+}
+
+/* A sentence ends with a terminator, possibly followed by closing quotes or brackets
+ * (and the spaces French puts before them). */
+static enum mnemo_seg_kind
+kind_of(const uint8_t *p, int32_t start, int32_t end)
+{
+	int32_t i = end;
+	int skipped = 0;
+
+	while (i > start) {
+		UChar32 c;
+
+		U8_PREV(p, start, i, c);
+		if (c >= 0 && (is_quote(c) || is_space(c)) && skipped++ < 16) {
+			continue;
+		}
+		return c >= 0 && is_term(c) ? MNEMO_SEG_SENTENCE : MNEMO_SEG_HEADING;
+	}
+	return MNEMO_SEG_HEADING;
+}
+
+/* Appends p[start..end) trimmed of white space, unless nothing is left. base is p's offset
+ * in the caller's text. */
+static int
+emit(struct segs *out, const uint8_t *p, int32_t start, int32_t end, size_t base,
+     uint32_t paragraph)
+{
+	struct mnemo_seg *seg;
+
+	while (start < end) {
+		int32_t k = start;
+		UChar32 c;
+
+		U8_NEXT(p, k, end, c);
+		if (c < 0 || !is_space(c)) {
+			break;
+		}
+		start = k;
+	}
+	while (end > start) {
+		int32_t k = end;
+		UChar32 c;
+
+		U8_PREV(p, start, k, c);
+		if (c < 0 || !is_space(c)) {
+			break;
+		}
+		end = k;
+	}
+	if (start == end) {
+		return 0;
+	}
+	if (out->n == out->cap) {
+		size_t cap = out->cap != 0 ? 2 * out->cap : 64;
+		struct mnemo_seg *v = reallocarray(out->v, cap, sizeof(*v));
+
+		if (v == NULL) {
+			return -ENOMEM;
+		}
+		out->v = v;
+		out->cap = cap;
+	}
+	seg = &out->v[out->n++];
+	seg->start = (uint32_t)(base + (size_t)start);
+	seg->end = (uint32_t)(base + (size_t)end);
+	seg->paragraph = paragraph;
+	seg->kind = kind_of(p, start, end);
+	return 0;
+}
+
+static int
+segment_piece(struct mnemo_segmenter *sg, const char *text, size_t base, int32_t n,
+	      uint32_t paragraph, struct segs *out)
+{
+	struct run r = {
+		.p = (const uint8_t *)text + base,
+		.n = n,
+		.abbrev_list = sg->abbrev_list,
+		.first = -1,
+	};
+	UErrorCode st = U_ZERO_ERROR;
+	int32_t icu, extra, cursor = 0;
+	int ret;
+
+	utext_openUTF8(&sg->ut, text + base, n, &st);
+	ubrk_setUText(sg->bi, &sg->ut, &st);
+	if (U_FAILURE(st)) {
+		return mnemo_err_from_icu(st);
+	}
+	ubrk_first(sg->bi);
+	icu = ubrk_next(sg->bi);
+	extra = next_extra(r.p, n, &cursor);
+	for (;;) {
+		int32_t c, split;
+		bool from_icu;
+
+		if (icu == UBRK_DONE) {
+			icu = n;
+		}
+		c = icu < extra ? icu : extra;
+		if (c >= n) {
+			break;
+		}
+		from_icu = c == icu;
+		if (c == icu) {
+			icu = ubrk_next(sg->bi);
+		}
+		if (c == extra) {
+			extra = next_extra(r.p, n, &cursor);
+		}
+		if (c <= r.start || judge(&r, c, from_icu, &split) != KEEP) {
+			continue;
+		}
+		ret = emit(out, r.p, r.start, split, base, paragraph);
+		if (ret < 0) {
+			return ret;
+		}
+		r.start = split;
+		r.first = -1;
+		r.quotes_to = split;
+		r.quote_open = false;
+	}
+	return emit(out, r.p, r.start, n, base, paragraph);
+}
+
+static int
+segment_paragraph(struct mnemo_segmenter *sg, const char *text, size_t start, size_t end,
+		  uint32_t paragraph, struct segs *out)
+{
+	const uint8_t *u = (const uint8_t *)text;
+
+	while (end - start > PIECE_MAX) {
+		size_t cut = start + PIECE_MAX, i;
+		int r;
+
+		for (i = cut; i > cut - PIECE_MAX / 16; i--) {
+			if (u[i - 1] == ' ') {
+				break;
+			}
+		}
+		cut = u[i - 1] == ' ' ? i : cut;
+		while (U8_IS_TRAIL(u[cut])) {
+			cut--;
+		}
+		r = segment_piece(sg, text, start, (int32_t)(cut - start), paragraph, out);
+		if (r < 0) {
+			return r;
+		}
+		start = cut;
+	}
+	return segment_piece(sg, text, start, (int32_t)(end - start), paragraph, out);
+}
+
+/* Length of the line break at text[i], 0 if none: LF, CR, CRLF, NEL, LS, PS. */
+static size_t
+line_break(const uint8_t *u, size_t i, size_t len)
+{
+	if (u[i] == '\n') {
+		return 1;
+	}
+	if (u[i] == '\r') {
+		return i + 1 < len && u[i + 1] == '\n' ? 2 : 1;
+	}
+	if (u[i] == 0xc2 && i + 1 < len && u[i + 1] == 0x85) {
+		return 2;
+	}
+	if (u[i] == 0xe2 && i + 2 < len && u[i + 1] == 0x80 && (u[i + 2] == 0xa8 || u[i + 2] == 0xa9)) {
+		return 3;
+	}
+	return 0;
+}
+
+static bool
+blank(const uint8_t *u, size_t start, size_t end)
+{
+	while (start < end) {
+		UChar32 c;
+
+		U8_NEXT(u, start, end, c);
+		if (c < 0 || !is_space(c)) {
+			return false;
+		}
+	}
+	return true;
+}
+
+int
+mnemo_segmenter_run(struct mnemo_segmenter *sg, const char *text, size_t len,
+		    struct mnemo_seg **ret_segs, size_t *ret_n)
+{
+	const uint8_t *u = (const uint8_t *)text;
+	struct segs out = {0};
+	uint32_t paragraph = 0;
+	size_t line = 0, i = 0;
+	int r = 0;
+
+	assert(sg != NULL && (text != NULL || len == 0));
+	if (len > UINT32_MAX) {
+		return -EMSGSIZE;
+	}
+	while (r == 0 && line < len) {
+		size_t brk = 0;
+
+		while (i < len && (brk = line_break(u, i, len)) == 0) {
+			i++;
+		}
+		if (!blank(u, line, i)) {
+			r = segment_paragraph(sg, text, line, i, paragraph, &out);
+			paragraph++;
+		}
+		i += brk;
+		line = i;
+	}
+	if (r < 0) {
+		free(out.v);
+		return r;
+	}
+	*ret_segs = out.v;
+	*ret_n = out.n;
+	return 0;
+}
+
+int
+mnemo_segmenter_new(const char *lang, struct mnemo_segmenter **ret)
+{
+	static const UText ut_init = UTEXT_INITIALIZER;
+	char tag[MNEMO_TEXT_LANG_MAX], locale[ULOC_FULLNAME_CAPACITY];
+	struct mnemo_segmenter *sg;
+	UErrorCode st = U_ZERO_ERROR;
+	int r;
+
+	r = mnemo_text_lang_canon(lang, tag, sizeof(tag));
+	if (r < 0) {
+		return -EINVAL;
+	}
+	uloc_forLanguageTag(tag, locale, sizeof(locale), NULL, &st);
+	if (U_FAILURE(st) || st == U_STRING_NOT_TERMINATED_WARNING) {
+		return -EINVAL;
+	}
+	sg = calloc(1, sizeof(*sg));
+	if (sg == NULL) {
+		return -ENOMEM;
+	}
+	sg->ut = ut_init;
+	utext_openUTF8(&sg->ut, "", 0, &st);
+	/* An unknown language falls back to the root rules (U_USING_DEFAULT_WARNING). */
+	sg->bi = ubrk_open(UBRK_SENTENCE, locale, NULL, 0, &st);
+	if (U_FAILURE(st)) {
+		r = mnemo_err_from_icu(st);
+		mnemo_segmenter_free(sg);
+		return r == -ENOMEM ? r : -EINVAL;
+	}
+	sg->abbrev_list = mnemo_text_abbrev_lang(tag);
+	*ret = sg;
+	return 0;
+}
+
+void
+mnemo_segmenter_free(struct mnemo_segmenter *sg)
+{
+	if (sg == NULL) {
+		return;
+	}
+	ubrk_close(sg->bi);
+	utext_close(&sg->ut);
+	free(sg);
+}

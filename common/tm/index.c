@@ -1,0 +1,883 @@
+/* The in-memory translation memory an aligner answers lookups from.
+ *
+ * Units live in one array and are named inside the index by their slot in it, so postings
+ * are 8 bytes: (slot, gen). Every put gives the unit a new gen; a posting counts only while
+ * its gen is the unit's current one, so replacing or removing a unit makes its old postings
+ * stale at once, without touching them. A posting list drops its stale entries when it
+ * fills up, before it grows: the sweep costs O(1) per append, and a list holds at most
+ * about as many stale entries as live ones (or 2 when smaller). A list or key whose units
+ * are all gone stays until the index is freed: memory grows with the distinct words ever
+ * seen, which a periodic rebuild from the store's snapshot resets.
+ *
+ * Per language there are two maps onto posting lists: the key hash of each text (exact
+ * matches), and each distinct word id (fuzzy candidates). Slots are never freed: a removed
+ * unit keeps its seq as a tombstone, so a replayed older put stays ignored. */
+#include <assert.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tm-internal.h"
+#include "tm.h"
+
+enum {
+	NONE = UINT32_MAX,
+	/* Posting lists longer than this are left out of a lookup's candidate generation when
+	 * the prefix bound in lookup_fuzzy() proves no match at min_score depends on them. */
+	SKIP_POSTINGS = 512,
+	/* Candidates are scored exactly best bound first, at least EVAL_BASE + 2 * max of
+	 * them, and more while their distance tables stay under EVAL_CELLS in all: a short
+	 * query at a low min_score ties hundreds of candidates at its bound, cheaply. */
+	EVAL_BASE = 64,
+	EVAL_CELLS = 1000000,
+};
+
+/* Open addressing with linear probing, uint64 keys (hashes, unit ids) to uint32 values.
+ * No deletion: nothing in the index ever needs it. */
+struct map {
+	uint64_t *keys;
+	uint32_t *vals; /* NONE marks a free cell */
+	uint32_t mask;  /* cells - 1, when keys is not NULL */
+	uint32_t n;
+};
+
+struct post {
+	uint32_t slot;
+	uint32_t gen;
+};
+
+struct plist {
+	struct post *v;
+	uint32_t n, cap;
+};
+
+struct lang {
+	char *tag;
+	struct map exact; /* key hash -> lists[] */
+	struct map words; /* word id -> lists[] */
+	struct plist *lists;
+	uint32_t n_lists, cap_lists;
+};
+
+struct variant {
+	uint32_t lang; /* in langs[] */
+	uint32_t n_words;
+	uint64_t key;
+	uint64_t *words; /* word ids, as mnemo_tm_tokenize() gave them */
+	char *text;
+	size_t len;
+};
+
+struct unit {
+	uint64_t id;
+	uint64_t seq;
+	uint32_t gen;      /* postings with another gen are stale; 0 before the first put */
+	uint32_t gen_next; /* a failed put uses one up too, so its strays never count */
+	bool alive;
+	uint32_t n_v;
+	struct variant *v;
+};
+
+struct mnemo_tm_index {
+	struct unit *units;
+	uint32_t n_units, cap_units;
+	struct map ids; /* unit id -> units[] */
+	struct lang *langs;
+	uint32_t n_langs, cap_langs;
+	size_t n_live;
+};
+
+static uint32_t
+map_get(const struct map *m, uint64_t key)
+{
+	if (!m->keys) {
+		return NONE;
+	}
+	for (uint32_t i = (uint32_t)mnemo_tm_mix64(key) & m->mask;; i = (i + 1) & m->mask) {
+		if (m->vals[i] == NONE || m->keys[i] == key) {
+			return m->vals[i];
+		}
+	}
+}
+
+static void
+map_set(struct map *m, uint64_t key, uint32_t val)
+{
+	uint32_t i = (uint32_t)mnemo_tm_mix64(key) & m->mask;
+
+	while (m->vals[i] != NONE) {
+		i = (i + 1) & m->mask;
+	}
+	m->keys[i] = key;
+	m->vals[i] = val;
+	m->n++;
+}
+
+static void
+map_fini(struct map *m)
+{
+	free(m->keys);
+	free(m->vals);
+	memset(m, 0, sizeof(*m));
+}
+
+/* Adds key, which must be absent. The load stays under 3/4. */
+static int
+map_add(struct map *m, uint64_t key, uint32_t val)
+{
+	uint64_t cells = m->keys ? (uint64_t)m->mask + 1 : 0;
+
+	if (4 * ((uint64_t)m->n + 1) > 3 * cells) {
+		struct map g = {0};
+		uint64_t n = cells ? 2 * cells : 16;
+
+		if (n > (uint64_t)1 << 31) {
+			return -ENOMEM;
+		}
+		g.keys = malloc(n * sizeof(*g.keys));
+		g.vals = malloc(n * sizeof(*g.vals));
+		if (!g.keys || !g.vals) {
+			map_fini(&g);
+			return -ENOMEM;
+		}
+		memset(g.vals, 0xff, n * sizeof(*g.vals));
+		g.mask = (uint32_t)(n - 1);
+		for (uint64_t i = 0; i < cells; i++) {
+			if (m->vals[i] != NONE) {
+				map_set(&g, m->keys[i], m->vals[i]);
+			}
+		}
+		map_fini(m);
+		*m = g;
+	}
+	map_set(m, key, val);
+	return 0;
+}
+
+int
+mnemo_tm_index_new(struct mnemo_tm_index **ret)
+{
+	struct mnemo_tm_index *idx = calloc(1, sizeof(*idx));
+
+	if (!idx) {
+		return -ENOMEM;
+	}
+	*ret = idx;
+	return 0;
+}
+
+static void
+free_variants(struct unit *u)
+{
+	for (uint32_t i = 0; i < u->n_v; i++) {
+		free(u->v[i].text);
+		free(u->v[i].words);
+	}
+	free(u->v);
+	u->v = NULL;
+	u->n_v = 0;
+}
+
+void
+mnemo_tm_index_free(struct mnemo_tm_index *idx)
+{
+	if (!idx) {
+		return;
+	}
+	for (uint32_t i = 0; i < idx->n_units; i++) {
+		free_variants(&idx->units[i]);
+	}
+	free(idx->units);
+	map_fini(&idx->ids);
+	for (uint32_t i = 0; i < idx->n_langs; i++) {
+		struct lang *l = &idx->langs[i];
+
+		for (uint32_t j = 0; j < l->n_lists; j++) {
+			free(l->lists[j].v);
+		}
+		free(l->lists);
+		map_fini(&l->exact);
+		map_fini(&l->words);
+		free(l->tag);
+	}
+	free(idx->langs);
+	free(idx);
+}
+
+size_t
+mnemo_tm_index_count(const struct mnemo_tm_index *idx)
+{
+	return idx->n_live;
+}
+
+static uint32_t
+find_lang(const struct mnemo_tm_index *idx, const char *tag)
+{
+	for (uint32_t i = 0; i < idx->n_langs; i++) {
+		if (strcmp(idx->langs[i].tag, tag) == 0) {
+			return i;
+		}
+	}
+	return NONE;
+}
+
+static int
+intern_lang(struct mnemo_tm_index *idx, const char *tag, uint32_t *ret)
+{
+	uint32_t i = find_lang(idx, tag);
+
+	if (i == NONE) {
+		if (idx->n_langs == idx->cap_langs) {
+			uint32_t cap = idx->cap_langs ? 2 * idx->cap_langs : 4;
+			struct lang *p = realloc(idx->langs, cap * sizeof(*p));
+
+			if (!p) {
+				return -ENOMEM;
+			}
+			idx->langs = p;
+			idx->cap_langs = cap;
+		}
+		i = idx->n_langs;
+		memset(&idx->langs[i], 0, sizeof(idx->langs[i]));
+		idx->langs[i].tag = strdup(tag);
+		if (!idx->langs[i].tag) {
+			return -ENOMEM;
+		}
+		idx->n_langs++;
+	}
+	*ret = i;
+	return 0;
+}
+
+static int
+new_slot(struct mnemo_tm_index *idx, uint64_t unit, uint32_t *ret)
+{
+	uint32_t slot = idx->n_units;
+	int r;
+
+	if (idx->n_units == idx->cap_units) {
+		uint32_t cap = idx->cap_units ? 2 * idx->cap_units : 64;
+		struct unit *p;
+
+		if (idx->cap_units >= NONE / 2) {
+			return -ENOMEM;
+		}
+		p = realloc(idx->units, cap * sizeof(*p));
+		if (!p) {
+			return -ENOMEM;
+		}
+		idx->units = p;
+		idx->cap_units = cap;
+	}
+	r = map_add(&idx->ids, unit, slot);
+	if (r < 0) {
+		return r;
+	}
+	idx->units[slot] = (struct unit){.id = unit, .gen_next = 1};
+	idx->n_units++;
+	*ret = slot;
+	return 0;
+}
+
+static int
+append(const struct mnemo_tm_index *idx, struct plist *pl, uint32_t slot, uint32_t gen)
+{
+	if (pl->n == pl->cap) {
+		uint32_t n = 0;
+
+		for (uint32_t i = 0; i < pl->n; i++) {
+			if (idx->units[pl->v[i].slot].gen == pl->v[i].gen) {
+				pl->v[n++] = pl->v[i];
+			}
+		}
+		pl->n = n;
+		if (n >= pl->cap / 2) {
+			uint32_t cap = pl->cap ? 2 * pl->cap : 2;
+			struct post *p;
+
+			if (pl->cap >= NONE / 2) {
+				return -ENOMEM;
+			}
+			p = realloc(pl->v, cap * sizeof(*p));
+			if (!p) {
+				return -ENOMEM;
+			}
+			pl->v = p;
+			pl->cap = cap;
+		}
+	}
+	pl->v[pl->n++] = (struct post){.slot = slot, .gen = gen};
+	return 0;
+}
+
+static int
+add_posting(struct mnemo_tm_index *idx, struct lang *l, struct map *m, uint64_t key,
+	    uint32_t slot, uint32_t gen)
+{
+	uint32_t i = map_get(m, key);
+	int r;
+
+	if (i == NONE) {
+		if (l->n_lists == l->cap_lists) {
+			uint32_t cap = l->cap_lists ? 2 * l->cap_lists : 64;
+			struct plist *p;
+
+			if (l->cap_lists >= NONE / 2) {
+				return -ENOMEM;
+			}
+			p = realloc(l->lists, cap * sizeof(*p));
+			if (!p) {
+				return -ENOMEM;
+			}
+			l->lists = p;
+			l->cap_lists = cap;
+		}
+		i = l->n_lists;
+		r = map_add(m, key, i);
+		if (r < 0) {
+			return r;
+		}
+		l->lists[i] = (struct plist){0};
+		l->n_lists++;
+	}
+	return append(idx, &l->lists[i], slot, gen);
+}
+
+static int
+cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Copies the distinct values of v[0..n) into out (room for n), sorted; returns how many. */
+static size_t
+distinct(const uint64_t *v, size_t n, uint64_t *out)
+{
+	size_t k = 0;
+
+	if (n == 0) {
+		return 0;
+	}
+	memcpy(out, v, n * sizeof(*v));
+	qsort(out, n, sizeof(*out), cmp_u64);
+	for (size_t i = 1; i < n; i++) {
+		if (out[i] != out[k]) {
+			out[++k] = out[i];
+		}
+	}
+	return k + 1;
+}
+
+static int
+index_variant(struct mnemo_tm_index *idx, uint32_t slot, uint32_t gen, const struct variant *v)
+{
+	struct lang *l = &idx->langs[v->lang];
+	uint64_t *ids;
+	size_t n;
+	int r;
+
+	r = add_posting(idx, l, &l->exact, v->key, slot, gen);
+	if (r < 0 || v->n_words == 0) {
+		return r;
+	}
+	ids = malloc(v->n_words * sizeof(*ids));
+	if (!ids) {
+		return -ENOMEM;
+	}
+	n = distinct(v->words, v->n_words, ids);
+	for (size_t i = 0; i < n && r == 0; i++) {
+		r = add_posting(idx, l, &l->words, ids[i], slot, gen);
+	}
+	free(ids);
+	return r;
+}
+
+static int
+make_variant(struct variant *v, uint32_t lang, const char *text, struct mnemo_tm_tokens *tok)
+{
+	size_t len = strlen(text);
+	int r;
+
+	r = mnemo_tm_tokenize(text, len, tok);
+	if (r < 0) {
+		return r;
+	}
+	*v = (struct variant){.lang = lang, .len = len, .n_words = (uint32_t)tok->n_words};
+	v->text = malloc(len + 1);
+	if (tok->n_words > 0) {
+		v->words = malloc(tok->n_words * sizeof(*v->words));
+	}
+	if (!v->text || (tok->n_words > 0 && !v->words)) {
+		free(v->text);
+		free(v->words);
+		return -ENOMEM;
+	}
+	memcpy(v->text, text, len + 1);
+	if (tok->n_words > 0) {
+		memcpy(v->words, tok->words, tok->n_words * sizeof(*v->words));
+	}
+	v->key = mnemo_tm_key_hash(text, len);
+	return 0;
+}
+
+int
+mnemo_tm_index_put(struct mnemo_tm_index *idx, uint64_t unit, uint64_t seq,
+		   const struct mnemo_tm_variant *variants, size_t n_variants)
+{
+	struct unit tmp = {0}, *u;
+	struct mnemo_tm_tokens tok;
+	uint32_t slot = map_get(&idx->ids, unit), gen;
+	int r = 0;
+
+	if (slot != NONE && seq < idx->units[slot].seq) {
+		return 0;
+	}
+	/* Build the new variants aside, so a failure leaves the unit as it was. */
+	tmp.v = calloc(n_variants ? n_variants : 1, sizeof(*tmp.v));
+	if (!tmp.v) {
+		return -ENOMEM;
+	}
+	mnemo_tm_tokens_init(&tok);
+	for (size_t i = 0; i < n_variants; i++) {
+		uint32_t lang, k;
+
+		assert(variants[i].lang && variants[i].text);
+		r = intern_lang(idx, variants[i].lang, &lang);
+		if (r < 0) {
+			goto fail;
+		}
+		for (k = 0; k < tmp.n_v && tmp.v[k].lang != lang; k++) {
+		}
+		if (k < tmp.n_v) {
+			/* The same language twice: the later text wins, as in a map literal. */
+			free(tmp.v[k].text);
+			free(tmp.v[k].words);
+			tmp.v[k] = tmp.v[--tmp.n_v];
+		}
+		r = make_variant(&tmp.v[tmp.n_v], lang, variants[i].text, &tok);
+		if (r < 0) {
+			goto fail;
+		}
+		tmp.n_v++;
+	}
+	if (slot == NONE) {
+		r = new_slot(idx, unit, &slot);
+		if (r < 0) {
+			goto fail;
+		}
+	}
+	gen = idx->units[slot].gen_next++;
+	for (uint32_t i = 0; i < tmp.n_v; i++) {
+		r = index_variant(idx, slot, gen, &tmp.v[i]);
+		if (r < 0) {
+			goto fail;
+		}
+	}
+	u = &idx->units[slot];
+	free_variants(u);
+	u->v = tmp.v;
+	u->n_v = tmp.n_v;
+	u->seq = seq;
+	u->gen = gen;
+	if (!u->alive) {
+		u->alive = true;
+		idx->n_live++;
+	}
+	mnemo_tm_tokens_fini(&tok);
+	return 0;
+
+fail:
+	free_variants(&tmp);
+	mnemo_tm_tokens_fini(&tok);
+	return r;
+}
+
+int
+mnemo_tm_index_remove(struct mnemo_tm_index *idx, uint64_t unit, uint64_t seq)
+{
+	uint32_t slot = map_get(&idx->ids, unit);
+	struct unit *u;
+	int r;
+
+	if (slot == NONE) {
+		/* Remember the seq, so the put this remove overtook stays ignored when the
+		 * change feed replays it. */
+		r = new_slot(idx, unit, &slot);
+		if (r < 0) {
+			return r;
+		}
+		idx->units[slot].seq = seq;
+		return 0;
+	}
+	u = &idx->units[slot];
+	if (seq < u->seq) {
+		return 0;
+	}
+	free_variants(u);
+	u->seq = seq;
+	u->gen = u->gen_next++; /* a gen no posting carries */
+	if (u->alive) {
+		u->alive = false;
+		idx->n_live--;
+	}
+	return 0;
+}
+
+static const struct variant *
+variant_of(const struct unit *u, uint32_t lang)
+{
+	for (uint32_t i = 0; i < u->n_v; i++) {
+		if (u->v[i].lang == lang) {
+			return &u->v[i];
+		}
+	}
+	return NULL;
+}
+
+/* One lookup's state: all of it is on the caller's stack or heap, none in the index. */
+struct lookup {
+	const struct mnemo_tm_index *idx;
+	uint32_t src, tgt;
+	uint32_t max, n_out;
+	struct mnemo_tm_match *out; /* best first */
+	uint32_t *exact;            /* slots matched exactly, kept out of the fuzzy pass */
+	uint32_t n_exact;
+};
+
+static bool
+better(uint32_t score, uint64_t unit, const struct mnemo_tm_match *m)
+{
+	return score > m->score || (score == m->score && unit < m->unit);
+}
+
+static void
+add_match(struct lookup *q, const struct unit *u, uint32_t score)
+{
+	uint32_t i = q->n_out;
+
+	if (i == q->max) {
+		if (!better(score, u->id, &q->out[i - 1])) {
+			return;
+		}
+		i--;
+	} else {
+		q->n_out++;
+	}
+	for (; i > 0 && better(score, u->id, &q->out[i - 1]); i--) {
+		q->out[i] = q->out[i - 1];
+	}
+	q->out[i] = (struct mnemo_tm_match){
+		.unit = u->id,
+		.score = score,
+		.source = variant_of(u, q->src)->text,
+		.target = variant_of(u, q->tgt)->text,
+	};
+}
+
+/* Units whose source text has the query's key. The hash only finds them: the key texts
+ * are compared too, since two keys may share a hash. */
+static int
+lookup_exact(struct lookup *q, const char *text, size_t len)
+{
+	const struct lang *l = &q->idx->langs[q->src];
+	uint32_t li = map_get(&l->exact, mnemo_tm_key_hash(text, len));
+	char *qkey = NULL, *ckey;
+	size_t qn = 0, cn;
+	int r = 0;
+
+	if (li == NONE) {
+		return 0;
+	}
+	for (uint32_t i = 0; i < l->lists[li].n && r == 0; i++) {
+		struct post p = l->lists[li].v[i];
+		const struct unit *u = &q->idx->units[p.slot];
+		const struct variant *v;
+		bool same;
+
+		if (u->gen != p.gen || !variant_of(u, q->tgt)) {
+			continue;
+		}
+		v = variant_of(u, q->src);
+		same = v->len == len && memcmp(v->text, text, len) == 0;
+		if (!same && !qkey) {
+			r = mnemo_tm_key_string(text, len, &qkey, &qn);
+			if (r < 0) {
+				break;
+			}
+		}
+		if (!same) {
+			r = mnemo_tm_key_string(v->text, v->len, &ckey, &cn);
+			if (r < 0) {
+				break;
+			}
+			same = cn == qn && memcmp(ckey, qkey, cn) == 0;
+			free(ckey);
+		}
+		if (!same) {
+			continue;
+		}
+		if ((q->n_exact & (q->n_exact + 1)) == 0) {
+			/* n_exact + 1 is a power of two: double the room */
+			uint32_t *e = realloc(q->exact, 2 * ((size_t)q->n_exact + 1) * sizeof(*e));
+
+			if (!e) {
+				r = -ENOMEM;
+				break;
+			}
+			q->exact = e;
+		}
+		q->exact[q->n_exact++] = p.slot;
+		add_match(q, u, 100);
+	}
+	free(qkey);
+	return r;
+}
+
+/* Slot -> shared-word weight for one lookup; sized so it never fills. */
+struct counts {
+	uint32_t *slot; /* NONE: free */
+	uint32_t *n;
+	uint32_t mask;
+};
+
+enum { DONE = UINT32_MAX }; /* a count that marks a slot as settled by the exact pass */
+
+static uint32_t *
+count_of(struct counts *c, uint32_t slot)
+{
+	uint32_t i = (uint32_t)mnemo_tm_mix64(slot) & c->mask;
+
+	while (c->slot[i] != NONE && c->slot[i] != slot) {
+		i = (i + 1) & c->mask;
+	}
+	if (c->slot[i] == NONE) {
+		c->slot[i] = slot;
+		c->n[i] = 0;
+	}
+	return &c->n[i];
+}
+
+struct qword {
+	uint64_t id;
+	uint32_t mult;    /* times the query holds it */
+	uint32_t n_posts; /* including stale ones: only an estimate of its cost */
+	const struct plist *pl;
+};
+
+static int
+cmp_qword_posts(const void *a, const void *b)
+{
+	const struct qword *x = a, *y = b;
+
+	return x->n_posts > y->n_posts ? -1 : x->n_posts < y->n_posts;
+}
+
+struct cand {
+	uint32_t slot;
+	uint32_t bound; /* the most it can score */
+};
+
+/* Candidates are the units sharing a word with the query. Each gets an upper bound from
+ * what it shares: with c words in common, d >= max(n, m) - c, so it scores at most
+ * floor(100 min(c, n, m) / max(n, m)); c is bounded by the query's multiplicity of the words
+ * it was found through, plus that of the words skipped. Skipping the most common words
+ * loses nothing while their total multiplicity stays under ceil(min_score n / 100), the
+ * fewest words a match at min_score shares with the query: every such match still shares a
+ * word that was not skipped. Candidates are scored exactly best bound first, until no
+ * bound can beat the results or EVAL_BASE + 2 max have been scored. */
+static int
+lookup_fuzzy(struct lookup *q, const struct mnemo_tm_tokens *qt, uint32_t min_score)
+{
+	const struct mnemo_tm_index *idx = q->idx;
+	const struct lang *l = &idx->langs[q->src];
+	size_t n = qt->n_words, n_qw = 0, k = 0, n_cand = 0, n_eval = 0, max_cand = q->n_exact;
+	size_t dp_cells = 0;
+	uint32_t skipped = 0, c_min = (uint32_t)((min_score * n + 99) / 100);
+	size_t by_bound[102] = {0};
+	struct counts counts = {0};
+	struct qword *qw = NULL;
+	struct cand *cand = NULL, *sorted = NULL;
+	struct mnemo_tm_tokens ct;
+	struct mnemo_tm_dp dp = {0};
+	uint64_t *ids = NULL, cells;
+	int r = -ENOMEM;
+
+	mnemo_tm_tokens_init(&ct);
+	qw = calloc(n, sizeof(*qw));
+	ids = malloc(n * sizeof(*ids));
+	if (!qw || !ids) {
+		goto out;
+	}
+	memcpy(ids, qt->words, n * sizeof(*ids));
+	qsort(ids, n, sizeof(*ids), cmp_u64);
+	for (size_t i = 0; i < n; i++) {
+		uint32_t li;
+
+		if (n_qw > 0 && qw[n_qw - 1].id == ids[i]) {
+			qw[n_qw - 1].mult++;
+			continue;
+		}
+		li = map_get(&l->words, ids[i]);
+		qw[n_qw++] = (struct qword){
+			.id = ids[i],
+			.mult = 1,
+			.pl = li == NONE ? NULL : &l->lists[li],
+			.n_posts = li == NONE ? 0 : l->lists[li].n,
+		};
+	}
+	qsort(qw, n_qw, sizeof(*qw), cmp_qword_posts);
+	while (k < n_qw && qw[k].n_posts > SKIP_POSTINGS && skipped + qw[k].mult < c_min) {
+		skipped += qw[k++].mult;
+	}
+	for (size_t i = k; i < n_qw; i++) {
+		max_cand += qw[i].n_posts;
+	}
+	if (max_cand > idx->n_units) {
+		max_cand = idx->n_units;
+	}
+	if (max_cand == 0) {
+		r = 0;
+		goto out;
+	}
+	for (cells = 16; cells < 2 * (uint64_t)max_cand; cells *= 2) {
+	}
+	counts.mask = (uint32_t)(cells - 1);
+	counts.slot = malloc(cells * sizeof(*counts.slot));
+	counts.n = malloc(cells * sizeof(*counts.n));
+	if (!counts.slot || !counts.n) {
+		goto out;
+	}
+	memset(counts.slot, 0xff, cells * sizeof(*counts.slot));
+	for (uint32_t i = 0; i < q->n_exact; i++) {
+		*count_of(&counts, q->exact[i]) = DONE;
+	}
+	for (size_t i = k; i < n_qw; i++) {
+		for (uint32_t j = 0; qw[i].pl && j < qw[i].pl->n; j++) {
+			struct post p = qw[i].pl->v[j];
+			uint32_t *c;
+
+			if (idx->units[p.slot].gen != p.gen) {
+				continue;
+			}
+			c = count_of(&counts, p.slot);
+			if (*c != DONE) {
+				*c += qw[i].mult;
+			}
+		}
+	}
+
+	cand = malloc(max_cand * sizeof(*cand));
+	sorted = malloc(max_cand * sizeof(*sorted));
+	if (!cand || !sorted) {
+		goto out;
+	}
+	for (uint64_t i = 0; i < cells; i++) {
+		const struct unit *u;
+		const struct variant *v;
+		size_t m, common, longest;
+
+		if (counts.slot[i] == NONE || counts.n[i] == DONE) {
+			continue;
+		}
+		u = &idx->units[counts.slot[i]];
+		if (!variant_of(u, q->tgt)) {
+			continue;
+		}
+		v = variant_of(u, q->src);
+		m = v->n_words;
+		longest = m > n ? m : n;
+		common = counts.n[i] + skipped;
+		common = common < n ? common : n;
+		common = common < m ? common : m;
+		cand[n_cand] = (struct cand){.slot = counts.slot[i],
+					     .bound = (uint32_t)(100 * common / longest)};
+		if (cand[n_cand].bound >= min_score) {
+			by_bound[cand[n_cand].bound]++;
+			n_cand++;
+		}
+	}
+	/* Counting sort, best bound first: bounds are 0..100. */
+	for (size_t b = 100, at = 0; b <= 100; b--) {
+		size_t c = by_bound[b];
+
+		by_bound[b] = at;
+		at += c;
+	}
+	for (size_t i = 0; i < n_cand; i++) {
+		sorted[by_bound[cand[i].bound]++] = cand[i];
+	}
+
+	r = 0;
+	for (size_t i = 0; i < n_cand && r == 0; i++) {
+		const struct unit *u = &idx->units[sorted[i].slot];
+		const struct variant *v = variant_of(u, q->src);
+		uint32_t need = min_score, score;
+
+		if (q->n_out == q->max) {
+			if (sorted[i].bound < q->out[q->max - 1].score) {
+				break;
+			}
+			need = q->out[q->max - 1].score;
+		}
+		if (n_eval >= EVAL_BASE + 2 * (size_t)q->max && dp_cells >= EVAL_CELLS) {
+			break;
+		}
+		n_eval++;
+		dp_cells += n * v->n_words;
+		r = mnemo_tm_score_words(qt->words, n, v->words, v->n_words, need, &dp, &score);
+		if (r == 0 && score == 100) {
+			/* Same words, different keys: only the token details tell the score. */
+			r = mnemo_tm_tokenize(v->text, v->len, &ct);
+			score = mnemo_tm_same_words_score(qt, &ct);
+		}
+		if (r == 0 && score >= need) {
+			add_match(q, u, score);
+		}
+	}
+
+out:
+	free(qw);
+	free(ids);
+	free(counts.slot);
+	free(counts.n);
+	free(cand);
+	free(sorted);
+	mnemo_tm_tokens_fini(&ct);
+	mnemo_tm_dp_fini(&dp);
+	return r;
+}
+
+int
+mnemo_tm_index_lookup(const struct mnemo_tm_index *idx, const char *source, const char *target,
+		      const char *text, size_t len, uint32_t min_score, uint32_t max,
+		      struct mnemo_tm_match *out)
+{
+	struct lookup q = {.idx = idx, .max = max, .out = out};
+	struct mnemo_tm_tokens qt;
+	int r;
+
+	q.src = find_lang(idx, source);
+	q.tgt = find_lang(idx, target);
+	if (max == 0 || min_score > 100 || q.src == NONE || q.tgt == NONE) {
+		return 0;
+	}
+	/* A score of 0 shares no word; the index cannot find those and nobody wants them. */
+	if (min_score == 0) {
+		min_score = 1;
+	}
+	r = lookup_exact(&q, text, len);
+	if (r == 0 && min_score < 100 && !(q.n_out == max && out[max - 1].score == 100)) {
+		mnemo_tm_tokens_init(&qt);
+		r = mnemo_tm_tokenize(text, len, &qt);
+		if (r == 0 && qt.n_words > 0) {
+			r = lookup_fuzzy(&q, &qt, min_score);
+		}
+		mnemo_tm_tokens_fini(&qt);
+	}
+	free(q.exact);
+	return r < 0 ? r : (int)q.n_out;
+}

@@ -1,0 +1,126 @@
+/* What key.c, score.c and index.c share: hashing, the tokeniser and the word-level score.
+ * Private to common/tm; callers outside it use tm.h. */
+#pragma once
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include <unicode/utypes.h>
+
+/* 64-bit FNV-1a, then murmur3's finaliser: FNV alone mixes its last bytes poorly, and the
+ * index's open-addressing tables use the low bits. */
+#define MNEMO_TM_FNV_OFFSET 0xcbf29ce484222325ULL
+#define MNEMO_TM_FNV_PRIME 0x100000001b3ULL
+
+static inline uint64_t
+mnemo_tm_mix64(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
+	return h;
+}
+
+/* A UTF-16 buffer that starts on the stack and moves to the heap for long text. The
+ * struct must not be copied or moved once mnemo_tm_ubuf_init() has run. */
+struct mnemo_tm_ubuf {
+	UChar *p;
+	int32_t cap;
+	UChar fixed[128];
+};
+
+static inline void
+mnemo_tm_ubuf_init(struct mnemo_tm_ubuf *b)
+{
+	b->p = b->fixed;
+	b->cap = (int32_t)(sizeof(b->fixed) / sizeof(b->fixed[0]));
+}
+
+/* Room for n units; the content is not kept. */
+static inline int
+mnemo_tm_ubuf_reserve(struct mnemo_tm_ubuf *b, int32_t n)
+{
+	UChar *p;
+
+	if (n <= b->cap) {
+		return 0;
+	}
+	p = malloc((size_t)n * sizeof(*p));
+	if (!p) {
+		return -ENOMEM;
+	}
+	if (b->p != b->fixed) {
+		free(b->p);
+	}
+	b->p = p;
+	b->cap = n;
+	return 0;
+}
+
+static inline void
+mnemo_tm_ubuf_fini(struct mnemo_tm_ubuf *b)
+{
+	if (b->p != b->fixed) {
+		free(b->p);
+	}
+	mnemo_tm_ubuf_init(b);
+}
+
+/* key.c */
+
+/* The key text itself (NFC, white space folded, trimmed), malloc'd and NUL-terminated: two
+ * texts are an exact match iff these are equal; the key hash only finds candidates.
+ * Returns 0, -ENOMEM, or -EIO when ICU fails otherwise. */
+int mnemo_tm_key_string(const char *s, size_t len, char **ret, size_t *ret_len);
+
+/* score.c */
+
+struct mnemo_tm_token {
+	uint64_t id;   /* hash of the case-folded NFC form: what comparisons use */
+	uint64_t orig; /* hash of the NFC form, to tell a difference in case */
+	bool is_punct;
+};
+
+/* A text's ICU word-break tokens, white space dropped. Punctuation (general category P)
+ * stays in tok[] but not in words[]: the distance is over words, and punctuation only
+ * matters when the words are the same. Symbols and emoji count as words. */
+struct mnemo_tm_tokens {
+	struct mnemo_tm_token *tok;
+	size_t n_tok, cap_tok;
+	uint64_t *words; /* ids of the tokens that are not punctuation, in order */
+	size_t n_words, cap_words;
+};
+
+void mnemo_tm_tokens_init(struct mnemo_tm_tokens *t);
+void mnemo_tm_tokens_fini(struct mnemo_tm_tokens *t);
+/* Replaces t's content, reusing its memory. Returns 0, -ENOMEM, -EMSGSIZE (text over
+ * INT32_MAX bytes: ICU's offsets are 32-bit) or -EIO (ICU failed otherwise). */
+int mnemo_tm_tokenize(const char *s, size_t len, struct mnemo_tm_tokens *t);
+
+/* Two rows of the distance table, kept between calls to save the allocations. */
+struct mnemo_tm_dp {
+	uint32_t *row;
+	size_t cap;
+};
+
+void mnemo_tm_dp_fini(struct mnemo_tm_dp *dp);
+
+/* The word score of word-id sequences a and b under mnemo_tm_score()'s formula when it is
+ * at least min_score, otherwise some value below min_score (0 when min_score is 0). An
+ * empty side scores 0. Returns 100 when the sequences are equal: the caller turns that into
+ * 100 (same key) or mnemo_tm_same_words_score(). Only min_score's band of the table is
+ * computed, and never more than MNEMO_TM_DP_BUDGET cells (see score.c). Returns 0 or
+ * -ENOMEM. */
+enum { MNEMO_TM_DP_BUDGET = 4000000 };
+int mnemo_tm_score_words(const uint64_t *a, size_t n, const uint64_t *b, size_t m,
+			 uint32_t min_score, struct mnemo_tm_dp *dp, uint32_t *ret_score);
+
+/* The score of two texts with different keys but the same words: 99, minus 1 if they
+ * differ in case and 1 if they differ in punctuation. */
+uint32_t mnemo_tm_same_words_score(const struct mnemo_tm_tokens *a,
+				   const struct mnemo_tm_tokens *b);

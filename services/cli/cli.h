@@ -1,0 +1,92 @@
+/* What the mnemo command's subcommands share: options, configuration, and the client that
+ * talks to a running service (--url, over HTTP) or to services started inside the command
+ * itself on a database file (local mode). */
+#pragma once
+
+#include <getopt.h>
+#include <jansson.h>
+
+#include "config.h"
+#include "err.h"
+
+struct embedded;
+
+/* Services to start in one process. */
+enum {
+	EMBED_STORE = 1,
+	EMBED_SEGMENTER = 2,
+	EMBED_ALIGNER = 4,
+	EMBED_GATEWAY = 8,
+	EMBED_ALL = 15,
+};
+
+struct embedded {
+	struct store *store;
+	struct segmenter *segmenter;
+	struct aligner *aligner;
+	struct gateway *gateway;
+};
+
+/* Starts the chosen services over inproc://; with_clients keeps the gateway's HTTP, nng
+ * and pub listeners (mnemo serve all), otherwise the gateway has none (local mode). */
+int embedded_start(struct mnemo_config *cfg, unsigned which, int with_clients,
+		   struct embedded *ret, char *err, size_t err_size);
+void embedded_stop(struct embedded *emb);
+
+struct cli {
+	struct mnemo_config cfg;
+	const char *url; /* remote mode: --url or MNEMO_URL */
+	int log_level_set;
+	char err[4096];
+};
+
+/* Options every subcommand takes (see cli_usage_common). */
+enum { OPT_CONFIG = 1000, OPT_SET, OPT_DB, OPT_URL, OPT_LOG_LEVEL, OPT_FIRST_OWN };
+
+#define CLI_COMMON_OPTIONS                                                                  \
+	{"config", required_argument, NULL, OPT_CONFIG},                                    \
+		{"set", required_argument, NULL, OPT_SET},                                  \
+		{"db", required_argument, NULL, OPT_DB},                                    \
+		{"url", required_argument, NULL, OPT_URL},                                  \
+		{"log-level", required_argument, NULL, OPT_LOG_LEVEL},                      \
+		{"help", no_argument, NULL, 'h'}
+
+extern const char cli_usage_common[];
+
+/* Defaults, then the --config file (found anywhere in argv), then MNEMO_URL. */
+int cli_init(struct cli *cli, int argc, char **argv, const char *default_log_level);
+/* Handles one of the common options: 1 when it was one, 0 when not, -1 on a bad value
+ * (cli->err says why). */
+int cli_common_option(struct cli *cli, int opt, const char *arg);
+/* Applies the log level. */
+int cli_finish(struct cli *cli);
+/* Creates the database file's directory (var/ by default). */
+int cli_prepare_db(struct cli *cli);
+/* Prints "mnemo: <message>" and returns the exit status for usage or runtime errors. */
+int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* A connection to the HTTP API: remote (libcurl) or local (services in this process). */
+struct client;
+
+int client_open(struct cli *cli, unsigned local_services, struct client **ret);
+void client_close(struct client *c);
+/* Sends one request (path may carry a query string); *ret_reply is the JSON reply, or an
+ * {"error":...} object. Returns 0 once an HTTP status was obtained, or -1 when the
+ * service could not be reached (err says why). */
+int client_call(struct client *c, const char *method, const char *path, json_t *body,
+		int *ret_status, json_t **ret_reply, char *err, size_t err_size);
+/* "code: message" of an error reply. */
+const char *client_error_text(const json_t *reply, char *buf, size_t size);
+
+/* Reads a whole file or standard input ("-" or NULL), up to max bytes; malloc'd and
+ * NUL-terminated. */
+int cli_read_input(const char *path, size_t max, char **ret, size_t *ret_len, char *err,
+		   size_t err_size);
+
+int cmd_serve(int argc, char **argv);
+int cmd_supervise(int argc, char **argv);
+int cmd_segment(int argc, char **argv);
+int cmd_lookup(int argc, char **argv);
+int cmd_unit(int argc, char **argv);
+int cmd_watch(int argc, char **argv);
+int cmd_config(int argc, char **argv);

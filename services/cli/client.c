@@ -1,0 +1,220 @@
+/* The HTTP API from the command line: over libcurl to a running service, or straight into
+ * a gateway started in this process (the same routing and JSON either way). */
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+enum { MAX_QUERY = 32, MAX_REPLY_BYTES = 256 * 1024 * 1024 };
+
+struct client {
+	int remote;
+	char base[512];
+	CURL *curl;
+	struct embedded emb;
+};
+
+int
+client_open(struct cli *cli, unsigned local_services, struct client **ret)
+{
+	struct client *c = calloc(1, sizeof(*c));
+
+	if (c == NULL) {
+		snprintf(cli->err, sizeof(cli->err), "out of memory");
+		return -1;
+	}
+	if (cli->url != NULL) {
+		size_t n = strlen(cli->url);
+
+		c->remote = 1;
+		snprintf(c->base, sizeof(c->base), "%.*s", (int)(n > 0 && cli->url[n - 1] == '/' ? n - 1 : n),
+			 cli->url);
+		curl_global_init(CURL_GLOBAL_DEFAULT);
+		c->curl = curl_easy_init();
+		if (c->curl == NULL) {
+			snprintf(cli->err, sizeof(cli->err), "libcurl could not start");
+			free(c);
+			return -1;
+		}
+	} else {
+		if ((local_services & EMBED_STORE) && cli_prepare_db(cli) < 0) {
+			free(c);
+			return -1;
+		}
+		if (embedded_start(&cli->cfg, local_services | EMBED_GATEWAY, 0, &c->emb, cli->err,
+				   sizeof(cli->err)) < 0) {
+			free(c);
+			return -1;
+		}
+	}
+	*ret = c;
+	return 0;
+}
+
+void
+client_close(struct client *c)
+{
+	if (c == NULL) {
+		return;
+	}
+	if (c->remote) {
+		curl_easy_cleanup(c->curl);
+		curl_global_cleanup();
+	} else {
+		embedded_stop(&c->emb);
+	}
+	free(c);
+}
+
+struct sink {
+	char *data;
+	size_t len;
+};
+
+static size_t
+on_data(char *p, size_t size, size_t n, void *arg)
+{
+	struct sink *s = arg;
+	char *grown;
+
+	if (s->len + n > MAX_REPLY_BYTES) {
+		return 0;
+	}
+	grown = realloc(s->data, s->len + n + 1);
+	if (grown == NULL) {
+		return 0;
+	}
+	memcpy(grown + s->len, p, n);
+	s->data = grown;
+	s->len += n;
+	s->data[s->len] = '\0';
+	return n;
+}
+
+static int
+call_remote(struct client *c, const char *method, const char *path, const char *body,
+	    int *ret_status, char **ret_text, size_t *ret_len, char *err, size_t err_size)
+{
+	struct curl_slist *headers = NULL;
+	struct sink sink = {0};
+	char url[2048];
+	long status = 0;
+	CURLcode rc;
+
+	snprintf(url, sizeof(url), "%s%s", c->base, path);
+	curl_easy_reset(c->curl);
+	curl_easy_setopt(c->curl, CURLOPT_URL, url);
+	curl_easy_setopt(c->curl, CURLOPT_CUSTOMREQUEST, method);
+	curl_easy_setopt(c->curl, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
+	curl_easy_setopt(c->curl, CURLOPT_TIMEOUT_MS, 120000L);
+	curl_easy_setopt(c->curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &sink);
+	if (body != NULL) {
+		headers = curl_slist_append(headers, "Content-Type: application/json");
+		curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, headers);
+		curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
+	}
+	rc = curl_easy_perform(c->curl);
+	curl_slist_free_all(headers);
+	if (rc != CURLE_OK) {
+		snprintf(err, err_size, "%s %s: %s (is mnemo serving there?)", method, url,
+			 curl_easy_strerror(rc));
+		free(sink.data);
+		return -1;
+	}
+	curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
+	*ret_status = (int)status;
+	*ret_text = sink.data;
+	*ret_len = sink.len;
+	return 0;
+}
+
+static void
+call_local(struct client *c, const char *method, const char *path, const char *body,
+	   int *ret_status, char **ret_text, size_t *ret_len)
+{
+	const char *kv[2 * MAX_QUERY];
+	char local_path[2048];
+	struct gateway_http_request req = {.method = method, .path = local_path, .query = kv};
+	struct gateway_http_reply reply;
+	char *q;
+
+	/* The command line builds its own query strings: name=value pairs, nothing encoded. */
+	snprintf(local_path, sizeof(local_path), "%s", path);
+	q = strchr(local_path, '?');
+	if (q != NULL) {
+		*q++ = '\0';
+		while (q != NULL && *q != '\0' && req.n_query < MAX_QUERY) {
+			char *next = strchr(q, '&');
+			char *eq;
+
+			if (next != NULL) {
+				*next++ = '\0';
+			}
+			eq = strchr(q, '=');
+			kv[2 * req.n_query] = q;
+			kv[2 * req.n_query + 1] = eq != NULL ? eq + 1 : "";
+			if (eq != NULL) {
+				*eq = '\0';
+			}
+			req.n_query++;
+			q = next;
+		}
+	}
+	if (body != NULL) {
+		req.content_type = "application/json";
+		req.body = body;
+		req.body_len = strlen(body);
+	}
+	gateway_http_handle(c->emb.gateway, &req, &reply);
+	*ret_status = reply.status;
+	*ret_text = reply.body;
+	*ret_len = reply.body_len;
+}
+
+int
+client_call(struct client *c, const char *method, const char *path, json_t *body,
+	    int *ret_status, json_t **ret_reply, char *err, size_t err_size)
+{
+	char *body_text = body != NULL ? json_dumps(body, JSON_COMPACT) : NULL;
+	char *text = NULL;
+	size_t len = 0;
+	json_error_t jerr;
+	int r = 0;
+
+	if (body != NULL && body_text == NULL) {
+		snprintf(err, err_size, "the request could not be encoded as JSON");
+		return -1;
+	}
+	if (c->remote) {
+		r = call_remote(c, method, path, body_text, ret_status, &text, &len, err, err_size);
+	} else {
+		call_local(c, method, path, body_text, ret_status, &text, &len);
+	}
+	free(body_text);
+	if (r < 0) {
+		return -1;
+	}
+	*ret_reply = json_loadb(text != NULL ? text : "", len, 0, &jerr);
+	free(text);
+	if (*ret_reply == NULL) {
+		snprintf(err, err_size, "%s %s: HTTP %d with a reply that is not JSON", method, path,
+			 *ret_status);
+		return -1;
+	}
+	return 0;
+}
+
+const char *
+client_error_text(const json_t *reply, char *buf, size_t size)
+{
+	const json_t *e = json_object_get(reply, "error");
+
+	snprintf(buf, size, "%s: %s", json_string_value(json_object_get(e, "code")) ?: "error",
+		 json_string_value(json_object_get(e, "message")) ?: "(no message)");
+	return buf;
+}

@@ -1,0 +1,254 @@
+/* mnemo segment and mnemo lookup: text in, sentences (and their matches) out. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "text.h"
+
+enum { OPT_LANG = OPT_FIRST_OWN, OPT_JSON, OPT_FROM, OPT_TO, OPT_MIN_SCORE, OPT_MAX,
+       MAX_INPUT_BYTES = 64 * 1024 * 1024 };
+
+static const char segment_usage[] =
+	"Usage: mnemo segment [--lang fr] [--json] [FILE|-]\n"
+	"\n"
+	"Splits text (a file, or standard input) into sentences. Prints one segment per line\n"
+	"and an empty line between paragraphs; --json prints the API's reply, with byte\n"
+	"offsets, paragraph numbers and kinds.\n"
+	"\n"
+	"Example:\n"
+	"  printf 'Bonjour M. Dupont. Ça va ?\\nTrès bien.\\n' | mnemo segment\n"
+	"\n";
+
+static const char lookup_usage[] =
+	"Usage: mnemo lookup --from fr --to en [--min-score N] [--max N] [--json] [FILE|-]\n"
+	"\n"
+	"Segments the text and looks every sentence up in the translation memory. Prints each\n"
+	"sentence, then one line per match: a tab, the score (100 exact, 0-99 fuzzy), a tab,\n"
+	"the unit id, a tab and the translation. --min-score (default 50) and --max (default\n"
+	"5) bound the matches; --json prints the API's reply.\n"
+	"\n"
+	"Example:\n"
+	"  echo 'Le chat dort sur le canapé.' | mnemo lookup --from fr --to en\n"
+	"\n";
+
+struct text_args {
+	struct cli cli;
+	const char *lang, *from, *to, *file;
+	const char *min_score, *max;
+	int json;
+};
+
+static int
+parse(int argc, char **argv, const char *usage, struct text_args *a)
+{
+	static const struct option options[] = {
+		CLI_COMMON_OPTIONS,
+		{"lang", required_argument, NULL, OPT_LANG},
+		{"json", no_argument, NULL, OPT_JSON},
+		{"from", required_argument, NULL, OPT_FROM},
+		{"to", required_argument, NULL, OPT_TO},
+		{"min-score", required_argument, NULL, OPT_MIN_SCORE},
+		{"max", required_argument, NULL, OPT_MAX},
+		{NULL, 0, NULL, 0},
+	};
+	int opt;
+
+	if (cli_init(&a->cli, argc, argv, "warn") < 0) {
+		return cli_fail("%s", a->cli.err);
+	}
+	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+		int r = cli_common_option(&a->cli, opt, optarg);
+
+		if (r < 0) {
+			return cli_fail("%s", a->cli.err);
+		}
+		if (r > 0) {
+			continue;
+		}
+		switch (opt) {
+		case 'h':
+			fputs(usage, stdout);
+			fputs(cli_usage_common, stdout);
+			exit(0);
+		case OPT_LANG:
+			a->lang = optarg;
+			break;
+		case OPT_JSON:
+			a->json = 1;
+			break;
+		case OPT_FROM:
+			a->from = optarg;
+			break;
+		case OPT_TO:
+			a->to = optarg;
+			break;
+		case OPT_MIN_SCORE:
+			a->min_score = optarg;
+			break;
+		case OPT_MAX:
+			a->max = optarg;
+			break;
+		default:
+			fputs(usage, stderr);
+			return 2;
+		}
+	}
+	if (optind + 1 < argc) {
+		fputs(usage, stderr);
+		return 2;
+	}
+	a->file = optind < argc ? argv[optind] : NULL;
+	return cli_finish(&a->cli) < 0 ? cli_fail("%s", a->cli.err) : 0;
+}
+
+/* Reads the input, sends it, and leaves the reply in *ret_reply (exit status returned). */
+static int
+send_text(struct text_args *a, unsigned services, const char *path, json_t *req,
+	  const char *text_field, json_t **ret_reply)
+{
+	struct client *c;
+	char *text;
+	size_t len, off;
+	int status, rc = 0;
+
+	if (cli_read_input(a->file, MAX_INPUT_BYTES, &text, &len, a->cli.err,
+			   sizeof(a->cli.err)) < 0) {
+		json_decref(req);
+		return cli_fail("%s", a->cli.err);
+	}
+	if (mnemo_text_check_utf8(text, len, &off) < 0) {
+		json_decref(req);
+		free(text);
+		return cli_fail("%s: not valid UTF-8 at byte %zu (convert it with iconv first)",
+				a->file ? a->file : "standard input", off);
+	}
+	json_object_set_new(req, text_field, json_stringn(text, len));
+	free(text);
+	if (client_open(&a->cli, services, &c) < 0) {
+		json_decref(req);
+		return cli_fail("%s", a->cli.err);
+	}
+	if (client_call(c, "POST", path, req, &status, ret_reply, a->cli.err,
+			sizeof(a->cli.err)) < 0) {
+		rc = cli_fail("%s", a->cli.err);
+	} else if (status / 100 != 2) {
+		char buf[1024];
+
+		rc = cli_fail("%s", client_error_text(*ret_reply, buf, sizeof(buf)));
+		json_decref(*ret_reply);
+	}
+	client_close(c);
+	json_decref(req);
+	return rc;
+}
+
+static void
+print_json(const json_t *doc)
+{
+	char *s = json_dumps(doc, JSON_COMPACT);
+
+	if (s != NULL) {
+		puts(s);
+		free(s);
+	}
+}
+
+int
+cmd_segment(int argc, char **argv)
+{
+	struct text_args a = {0};
+	json_t *reply, *segs, *seg;
+	size_t i;
+	long paragraph = -1;
+	int rc;
+
+	rc = parse(argc, argv, segment_usage, &a);
+	if (rc != 0) {
+		return rc;
+	}
+	rc = send_text(&a, EMBED_SEGMENTER, "/v1/segment",
+		       json_pack("{s:s}", "lang", a.lang ? a.lang : "fr"), "text", &reply);
+	if (rc != 0) {
+		return rc;
+	}
+	if (a.json) {
+		print_json(reply);
+		json_decref(reply);
+		return 0;
+	}
+	segs = json_object_get(reply, "segments");
+	json_array_foreach(segs, i, seg) {
+		long p = (long)json_integer_value(json_object_get(seg, "paragraph"));
+
+		if (paragraph >= 0 && p != paragraph) {
+			putchar('\n');
+		}
+		paragraph = p;
+		puts(json_string_value(json_object_get(seg, "text")));
+	}
+	json_decref(reply);
+	return 0;
+}
+
+static int
+set_number(json_t *req, const char *field, const char *flag, const char *value)
+{
+	char *end;
+	long v;
+
+	if (value == NULL) {
+		return 0;
+	}
+	v = strtol(value, &end, 10);
+	if (*value == '\0' || *end != '\0' || v < 0 || v > 100) {
+		return cli_fail("%s takes a number from 0 to 100", flag);
+	}
+	json_object_set_new(req, field, json_integer(v));
+	return 0;
+}
+
+int
+cmd_lookup(int argc, char **argv)
+{
+	struct text_args a = {0};
+	json_t *req, *reply, *results, *res, *matches, *m;
+	size_t i, k;
+	int rc;
+
+	rc = parse(argc, argv, lookup_usage, &a);
+	if (rc != 0) {
+		return rc;
+	}
+	if (a.from == NULL || a.to == NULL) {
+		return cli_fail("lookup: --from and --to are required (e.g. --from fr --to en)");
+	}
+	req = json_pack("{s:s, s:s}", "source", a.from, "target", a.to);
+	if (set_number(req, "min_score", "--min-score", a.min_score) != 0 ||
+	    set_number(req, "max", "--max", a.max) != 0) {
+		json_decref(req);
+		return 1;
+	}
+	rc = send_text(&a, EMBED_ALL, "/v1/lookup", req, "text", &reply);
+	if (rc != 0) {
+		return rc;
+	}
+	if (a.json) {
+		print_json(reply);
+		json_decref(reply);
+		return 0;
+	}
+	results = json_object_get(reply, "results");
+	json_array_foreach(results, i, res) {
+		puts(json_string_value(json_object_get(res, "segment")));
+		matches = json_object_get(res, "matches");
+		json_array_foreach(matches, k, m) {
+			printf("\t%lld\t%lld\t%s\n",
+			       (long long)json_integer_value(json_object_get(m, "score")),
+			       (long long)json_integer_value(json_object_get(m, "unit")),
+			       json_string_value(json_object_get(m, "target")));
+		}
+	}
+	json_decref(reply);
+	return 0;
+}

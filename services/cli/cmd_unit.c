@@ -1,0 +1,160 @@
+/* mnemo unit: add, get, update and delete translation units. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const char usage[] =
+	"Usage: mnemo unit add [--meta KEY=VALUE]... [--request-id ID] LANG=TEXT LANG=TEXT...\n"
+	"       mnemo unit get ID\n"
+	"       mnemo unit update ID [--meta KEY=VALUE]... [--request-id ID] LANG=TEXT...\n"
+	"       mnemo unit delete ID [--request-id ID]\n"
+	"\n"
+	"Stores, reads, replaces or deletes a translation unit: one text in two or more\n"
+	"languages (BCP 47 tags). Prints the API's JSON reply. A retry with the same\n"
+	"--request-id is applied once.\n"
+	"\n"
+	"Examples:\n"
+	"  mnemo unit add fr='Le chat dort.' en='The cat is sleeping.' --meta origin=manual\n"
+	"  mnemo unit get 1\n"
+	"\n";
+
+enum { OPT_META = OPT_FIRST_OWN, OPT_REQUEST_ID };
+
+static int
+split_pair(const char *arg, const char *what, json_t *into)
+{
+	const char *eq = strchr(arg, '=');
+	char key[128];
+
+	if (eq == NULL || eq == arg || (size_t)(eq - arg) >= sizeof(key)) {
+		return cli_fail("unit: '%s' is not %s", arg, what);
+	}
+	memcpy(key, arg, (size_t)(eq - arg));
+	key[eq - arg] = '\0';
+	if (json_object_set_new(into, key, json_string(eq + 1)) < 0) {
+		return cli_fail("unit: '%s' is not valid UTF-8", arg);
+	}
+	return 0;
+}
+
+static int
+is_id(const char *s)
+{
+	if (*s == '\0') {
+		return 0;
+	}
+	for (; *s != '\0'; s++) {
+		if (*s < '0' || *s > '9') {
+			return 0;
+		}
+	}
+	return 1;
+}
+
+int
+cmd_unit(int argc, char **argv)
+{
+	static const struct option options[] = {
+		CLI_COMMON_OPTIONS,
+		{"meta", required_argument, NULL, OPT_META},
+		{"request-id", required_argument, NULL, OPT_REQUEST_ID},
+		{NULL, 0, NULL, 0},
+	};
+	json_t *variants = json_object(), *meta = json_object(), *body = NULL, *reply;
+	const char *action, *id = NULL, *method, *request_id = NULL;
+	char path[128], buf[1024];
+	struct client *c;
+	struct cli cli;
+	int opt, status, rc = 0;
+
+	if (cli_init(&cli, argc, argv, "warn") < 0) {
+		return cli_fail("%s", cli.err);
+	}
+	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+		int r = cli_common_option(&cli, opt, optarg);
+
+		if (r < 0) {
+			return cli_fail("%s", cli.err);
+		}
+		if (r > 0) {
+			continue;
+		}
+		if (opt == 'h') {
+			fputs(usage, stdout);
+			fputs(cli_usage_common, stdout);
+			return 0;
+		}
+		if (opt == OPT_META) {
+			if (split_pair(optarg, "KEY=VALUE", meta) != 0) {
+				return 1;
+			}
+		} else if (opt == OPT_REQUEST_ID) {
+			request_id = optarg;
+		} else {
+			fputs(usage, stderr);
+			return 2;
+		}
+	}
+	if (optind >= argc) {
+		fputs(usage, stderr);
+		return 2;
+	}
+	action = argv[optind++];
+	if (strcmp(action, "add") != 0) {
+		if (optind >= argc || !is_id(argv[optind])) {
+			return cli_fail("unit %s: needs a unit id (a number)", action);
+		}
+		id = argv[optind++];
+	}
+	for (; optind < argc; optind++) {
+		if (split_pair(argv[optind], "LANG=TEXT", variants) != 0) {
+			return 1;
+		}
+	}
+	if (strcmp(action, "add") == 0 || strcmp(action, "update") == 0) {
+		body = json_pack("{s:O, s:O}", "variants", variants, "meta", meta);
+		if (request_id != NULL) {
+			json_object_set_new(body, "request_id", json_string(request_id));
+		}
+		method = strcmp(action, "add") == 0 ? "POST" : "PUT";
+	} else if (strcmp(action, "get") == 0) {
+		method = "GET";
+	} else if (strcmp(action, "delete") == 0) {
+		method = "DELETE";
+	} else {
+		return cli_fail("unit: unknown action '%s' (add, get, update, delete)", action);
+	}
+	if (id == NULL) {
+		snprintf(path, sizeof(path), "/v1/units");
+	} else if (request_id != NULL && strcmp(method, "DELETE") == 0) {
+		snprintf(path, sizeof(path), "/v1/units/%s?request_id=%s", id, request_id);
+	} else {
+		snprintf(path, sizeof(path), "/v1/units/%s", id);
+	}
+	if (cli_finish(&cli) < 0) {
+		return cli_fail("%s", cli.err);
+	}
+	if (client_open(&cli, EMBED_STORE, &c) < 0) {
+		return cli_fail("%s", cli.err);
+	}
+	if (client_call(c, method, path, body, &status, &reply, cli.err, sizeof(cli.err)) < 0) {
+		rc = cli_fail("%s", cli.err);
+	} else {
+		if (status / 100 == 2) {
+			char *s = json_dumps(reply, JSON_COMPACT);
+
+			puts(s != NULL ? s : "{}");
+			free(s);
+		} else {
+			rc = cli_fail("%s", client_error_text(reply, buf, sizeof(buf)));
+		}
+		json_decref(reply);
+	}
+	client_close(c);
+	json_decref(body);
+	json_decref(variants);
+	json_decref(meta);
+	return rc;
+}

@@ -1,0 +1,76 @@
+/* Every service in one process, over inproc:// (the embedded default, and local mode). */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "log.h"
+
+int
+embedded_start(struct mnemo_config *cfg, unsigned which, int with_clients, struct embedded *emb,
+	       char *err, size_t err_size)
+{
+	const char *step = "";
+	int r = 0;
+
+	memset(emb, 0, sizeof(*emb));
+	mnemo_config_inproc(cfg);
+	if (!with_clients) {
+		cfg->gateway.http_addr[0] = '\0';
+		cfg->gateway.nng_url[0] = '\0';
+		cfg->gateway.pub_url[0] = '\0';
+	}
+	if (!(which & EMBED_STORE)) {
+		cfg->gateway.store_url[0] = '\0';
+	}
+	if (!(which & EMBED_SEGMENTER)) {
+		cfg->gateway.segmenters_url[0] = '\0';
+	}
+	if (!(which & EMBED_ALIGNER)) {
+		cfg->gateway.aligners_url[0] = '\0';
+	}
+	/* Listeners first (store, gateway), then the workers that dial them. */
+	if (which & EMBED_STORE) {
+		r = store_start(&cfg->store, &emb->store, &step);
+		if (r < 0) {
+			snprintf(err, err_size, "store: %s %s: %s", step, cfg->store.db_path,
+				 mnemo_strerror(r));
+			goto fail;
+		}
+	}
+	if (which & EMBED_GATEWAY) {
+		r = gateway_start(&cfg->gateway, &emb->gateway, &step);
+		if (r < 0) {
+			snprintf(err, err_size, "gateway: %s: %s", step, mnemo_strerror(r));
+			goto fail;
+		}
+	}
+	if (which & EMBED_SEGMENTER) {
+		r = segmenter_start(&cfg->segmenter, &emb->segmenter);
+		if (r < 0) {
+			snprintf(err, err_size, "segmenter: %s", mnemo_strerror(r));
+			goto fail;
+		}
+	}
+	if (which & EMBED_ALIGNER) {
+		r = aligner_start(&cfg->aligner, &emb->aligner);
+		if (r < 0) {
+			snprintf(err, err_size, "aligner: %s", mnemo_strerror(r));
+			goto fail;
+		}
+	}
+	return 0;
+fail:
+	embedded_stop(emb);
+	return r;
+}
+
+void
+embedded_stop(struct embedded *emb)
+{
+	/* Front door first, so no request arrives at a stopped worker. */
+	gateway_stop(emb->gateway);
+	aligner_stop(emb->aligner);
+	segmenter_stop(emb->segmenter);
+	store_stop(emb->store);
+	memset(emb, 0, sizeof(*emb));
+}

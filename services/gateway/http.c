@@ -1,0 +1,602 @@
+/* The HTTP/JSON API: routes, the JSON <-> Envelope mapping per route, status codes, and
+ * the libmicrohttpd server (connection cap, idle timeout, body cap, chunked bodies). */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "internal.h"
+#include "json.h"
+#include "log.h"
+
+enum { MAX_QUERY = 32, HEADER_MEMORY_BYTES = 64 * 1024 };
+
+struct route {
+	const char *method;
+	const char *path;  /* exact, or the prefix before "{id}" */
+	int with_id;       /* the path ends with a unit id */
+	Mnemo__Envelope__BodyCase body;
+	int ok_status;
+};
+
+static const struct route routes[] = {
+	{"POST", "/v1/segment", 0, MNEMO__ENVELOPE__BODY_SEGMENT_REQUEST, 200},
+	{"POST", "/v1/lookup", 0, MNEMO__ENVELOPE__BODY_LOOKUP_REQUEST, 200},
+	{"POST", "/v1/units", 0, MNEMO__ENVELOPE__BODY_UNIT_ADD_REQUEST, 201},
+	{"GET", "/v1/units/", 1, MNEMO__ENVELOPE__BODY_UNIT_GET_REQUEST, 200},
+	{"PUT", "/v1/units/", 1, MNEMO__ENVELOPE__BODY_UNIT_UPDATE_REQUEST, 200},
+	{"DELETE", "/v1/units/", 1, MNEMO__ENVELOPE__BODY_UNIT_DELETE_REQUEST, 200},
+	{"GET", "/v1/updates", 0, MNEMO__ENVELOPE__BODY_UPDATES_REQUEST, 200},
+};
+
+enum { N_ROUTES = sizeof(routes) / sizeof(routes[0]) };
+
+/* The one place where wire error codes become HTTP statuses. */
+static int
+http_status(Mnemo__ErrorCode code)
+{
+	switch (code) {
+	case MNEMO__ERROR_CODE__ERROR_CODE_TOO_LARGE:
+		return 413;
+	case MNEMO__ERROR_CODE__ERROR_CODE_NOT_FOUND:
+		return 404;
+	case MNEMO__ERROR_CODE__ERROR_CODE_METHOD_NOT_ALLOWED:
+		return 405;
+	case MNEMO__ERROR_CODE__ERROR_CODE_CONFLICT:
+		return 409;
+	case MNEMO__ERROR_CODE__ERROR_CODE_UNSUPPORTED_MEDIA_TYPE:
+		return 415;
+	case MNEMO__ERROR_CODE__ERROR_CODE_UNAVAILABLE:
+		return 503;
+	case MNEMO__ERROR_CODE__ERROR_CODE_TIMEOUT:
+		return 504;
+	case MNEMO__ERROR_CODE__ERROR_CODE_INTERNAL:
+	case MNEMO__ERROR_CODE__ERROR_CODE_UNSPECIFIED:
+		return 500;
+	default:
+		return 400;
+	}
+}
+
+/* ---- replies --------------------------------------------------------------------------- */
+
+static void
+reply_json(struct gateway_http_reply *out, int status, json_t *doc)
+{
+	char *text = doc != NULL ? json_dumps(doc, JSON_COMPACT) : NULL;
+
+	json_decref(doc);
+	out->status = status;
+	out->content_type = "application/json";
+	if (text == NULL) {
+		static const char oom[] =
+			"{\"error\":{\"code\":\"internal\",\"message\":\"out of memory\"}}\n";
+
+		out->status = 500;
+		out->body = strdup(oom);
+		out->body_len = out->body != NULL ? sizeof(oom) - 1 : 0;
+		return;
+	}
+	out->body_len = strlen(text) + 1;
+	out->body = realloc(text, out->body_len + 1);
+	if (out->body == NULL) {
+		out->body = text;
+		out->body_len--;
+		return;
+	}
+	out->body[out->body_len - 1] = '\n';
+	out->body[out->body_len] = '\0';
+}
+
+static void
+reply_error(struct gateway_http_reply *out, const struct mnemo_fault *f)
+{
+	Mnemo__Error e;
+
+	mnemo__error__init(&e);
+	e.code = f->code;
+	e.message = (char *)f->message;
+	e.field = (char *)f->field;
+	e.offset = f->offset;
+	reply_json(out, http_status(f->code), json_pack("{s:o*}", "error",
+							mnemo_json_from_message(&e.base)));
+}
+
+static const ProtobufCFieldDescriptor *
+body_field(Mnemo__Envelope__BodyCase body)
+{
+	return protobuf_c_message_descriptor_get_field(&mnemo__envelope__descriptor,
+						       (unsigned)body);
+}
+
+static void
+reply_envelope(struct gateway_http_reply *out, const Mnemo__Envelope *env, int ok_status)
+{
+	const ProtobufCFieldDescriptor *fd = body_field(env->body_case);
+	const ProtobufCMessage *body;
+
+	if (fd == NULL) {
+		struct mnemo_fault f;
+
+		mnemo_fault_set(&f, MNEMO__ERROR_CODE__ERROR_CODE_INTERNAL, "", -1,
+				"the service sent an empty reply");
+		reply_error(out, &f);
+		return;
+	}
+	body = *(ProtobufCMessage *const *)((const char *)env + fd->offset);
+	if (env->body_case == MNEMO__ENVELOPE__BODY_ERROR) {
+		reply_json(out, http_status(env->error->code),
+			   json_pack("{s:o*}", "error", mnemo_json_from_message(body)));
+		return;
+	}
+	reply_json(out, ok_status, mnemo_json_from_message(body));
+}
+
+/* ---- requests ---------------------------------------------------------------------------- */
+
+static int
+is_json(const char *content_type)
+{
+	size_t n = strlen("application/json");
+
+	if (content_type == NULL) {
+		return 1; /* curl -d without -H, and most scripts: accepted as JSON */
+	}
+	while (*content_type == ' ') {
+		content_type++;
+	}
+	return strncasecmp(content_type, "application/json", n) == 0 &&
+	       (content_type[n] == '\0' || content_type[n] == ';' || content_type[n] == ' ');
+}
+
+/* Finds the route; on failure fills f (404, or 405 with the allowed methods). */
+static const struct route *
+find_route(const char *method, const char *path, const char **ret_id, const char **ret_allow,
+	   struct mnemo_fault *f)
+{
+	static const char allow_units[] = "POST", allow_unit[] = "GET, PUT, DELETE";
+	int path_known = 0;
+
+	for (size_t i = 0; i < N_ROUTES; i++) {
+		const struct route *rt = &routes[i];
+		size_t n = strlen(rt->path);
+
+		if (rt->with_id ? strncmp(path, rt->path, n) != 0 || path[n] == '\0'
+				: strcmp(path, rt->path) != 0) {
+			continue;
+		}
+		path_known = 1;
+		if (strcmp(method, rt->method) == 0) {
+			*ret_id = rt->with_id ? path + n : NULL;
+			return rt;
+		}
+		*ret_allow = rt->with_id ? allow_unit : strcmp(rt->path, "/v1/units") == 0
+								 ? allow_units
+								 : rt->method;
+	}
+	if (path_known) {
+		mnemo_fault_set(f, MNEMO__ERROR_CODE__ERROR_CODE_METHOD_NOT_ALLOWED, "", -1,
+				"%s is not allowed on %s (allowed: %s)", method, path, *ret_allow);
+	} else {
+		mnemo_fault_set(f, MNEMO__ERROR_CODE__ERROR_CODE_NOT_FOUND, "", -1,
+				"no such path: %s (see GET /healthz and the /v1 API in PROTOCOL.md)",
+				path);
+	}
+	return NULL;
+}
+
+/* The request message of a route, from its body, path id and query parameters. */
+static int
+build_request(const struct route *rt, const struct gateway_http_request *req, const char *id,
+	      struct mnemo_arena *arena, ProtobufCMessage **ret, struct mnemo_fault *f)
+{
+	const ProtobufCMessageDescriptor *d = body_field(rt->body)->descriptor;
+	ProtobufCMessage *m = NULL;
+	int r;
+
+	if (strcmp(rt->method, "POST") == 0 || strcmp(rt->method, "PUT") == 0) {
+		json_t *doc;
+
+		if (!is_json(req->content_type)) {
+			return mnemo_fault_set(f,
+					       MNEMO__ERROR_CODE__ERROR_CODE_UNSUPPORTED_MEDIA_TYPE,
+					       "", -1,
+					       "the body must be JSON, sent with Content-Type: "
+					       "application/json (curl: -H 'Content-Type: "
+					       "application/json'), not %s",
+					       req->content_type);
+		}
+		if (req->body_len == 0) {
+			return mnemo_fault_set(f, MNEMO__ERROR_CODE__ERROR_CODE_INVALID_JSON, "", 0,
+					       "the request body is empty; it must be a JSON object");
+		}
+		r = mnemo_json_parse(req->body, req->body_len, &doc, f);
+		if (r < 0) {
+			return r;
+		}
+		r = mnemo_json_to_message(doc, d, arena, &m, f);
+		json_decref(doc);
+	} else {
+		m = mnemo_arena_alloc(arena, d->sizeof_message);
+		r = m != NULL ? 0 : -ENOMEM;
+		if (m != NULL) {
+			d->message_init(m);
+		}
+	}
+	if (r < 0) {
+		return r;
+	}
+	if (id != NULL) {
+		const ProtobufCFieldDescriptor *fd = protobuf_c_message_descriptor_get_field(m->descriptor, 1);
+		uint64_t body_id = *(uint64_t *)((char *)m + fd->offset);
+
+		for (const char *p = id; *p != '\0'; p++) {
+			if (!isdigit((unsigned char)*p) || p - id >= 19) {
+				return mnemo_fault_set(f, MNEMO__ERROR_CODE__ERROR_CODE_INVALID_VALUE,
+						       "id", -1, "'%s' is not a unit id", id);
+			}
+		}
+		r = mnemo_json_set_field(m, "id", id, arena, f);
+		if (r == 0 && body_id != 0 && body_id != *(uint64_t *)((char *)m + fd->offset)) {
+			r = mnemo_fault_set(f, MNEMO__ERROR_CODE__ERROR_CODE_INVALID_VALUE, "id", -1,
+					    "the id in the body differs from the one in the path");
+		}
+	}
+	for (size_t i = 0; r == 0 && i < req->n_query; i++) {
+		r = mnemo_json_set_field(m, req->query[2 * i], req->query[2 * i + 1], arena, f);
+	}
+	if (r == 0) {
+		*ret = m;
+	}
+	return r;
+}
+
+static void
+health(struct gateway *gw, struct gateway_http_reply *out)
+{
+	struct gateway_health h;
+	int ok;
+
+	gateway_health(gw, &h);
+	ok = h.segmenters > 0 && h.aligners > 0 && h.store > 0;
+	reply_json(out, ok ? 200 : 503,
+		   json_pack("{s:s, s:i, s:i, s:i, s:I}", "status", ok ? "ok" : "degraded",
+			     "segmenters", h.segmenters, "aligners", h.aligners, "store", h.store,
+			     "last_seq", (json_int_t)h.last_seq));
+}
+
+static void
+handle(struct gateway *gw, const struct gateway_http_request *req,
+       struct gateway_http_reply *out)
+{
+	const struct route *rt;
+	struct mnemo_arena arena;
+	struct mnemo_fault f;
+	Mnemo__Envelope env, reply;
+	ProtobufCMessage *body = NULL;
+	const char *id = NULL;
+	int r;
+
+	mnemo_fault_clear(&f);
+	if (strcmp(req->path, "/healthz") == 0 && strcmp(req->method, "GET") == 0) {
+		health(gw, out);
+		return;
+	}
+	if (strcmp(req->path, "/metrics") == 0 && strcmp(req->method, "GET") == 0) {
+		out->status = 200;
+		out->content_type = "text/plain; version=0.0.4";
+		out->body = gateway_metrics(gw, &out->body_len);
+		if (out->body == NULL) {
+			out->status = 500;
+		}
+		return;
+	}
+	rt = find_route(req->method, req->path, &id, &out->allow, &f);
+	if (rt == NULL) {
+		reply_error(out, &f);
+		return;
+	}
+	mnemo_arena_init(&arena, 64 * (size_t)(req->body_len + (1u << 20)));
+	r = build_request(rt, req, id, &arena, &body, &f);
+	if (r == 0) {
+		mnemo_msg_envelope_init(&env, out->request_id);
+		mnemo_msg_envelope_init(&reply, out->request_id);
+		env.body_case = rt->body;
+		*(ProtobufCMessage **)((char *)&env + body_field(rt->body)->offset) = body;
+		r = gateway_dispatch(gw, &env, &reply, &arena, &f);
+	}
+	if (r < 0) {
+		if (f.code == MNEMO__ERROR_CODE__ERROR_CODE_UNSPECIFIED) {
+			mnemo_fault_set(&f, mnemo_msg_code_from_errno(r), "", -1, "%s",
+					mnemo_strerror(r));
+		}
+		reply_error(out, &f);
+	} else {
+		reply_envelope(out, &reply, rt->ok_status);
+	}
+	mnemo_arena_fini(&arena);
+}
+
+void
+gateway_http_handle(struct gateway *gw, const struct gateway_http_request *req,
+		    struct gateway_http_reply *out)
+{
+	struct gateway_counters *c = gateway_counters(gw);
+
+	memset(out, 0, sizeof(*out));
+	out->request_id = mnemo_msg_new_request_id();
+	handle(gw, req, out);
+	if (out->status >= 200 && out->status < 600) {
+		atomic_fetch_add(&c->http[out->status / 100], 1);
+	}
+	if (out->status >= 500) {
+		mnemo_log_warn("gateway", "req=%016" PRIx64 " %s %s -> %d", out->request_id,
+			       req->method, req->path, out->status);
+	} else {
+		mnemo_log_debug("gateway", "req=%016" PRIx64 " %s %s -> %d", out->request_id,
+				req->method, req->path, out->status);
+	}
+}
+
+/* ---- the libmicrohttpd server ----------------------------------------------------------- */
+
+struct gateway_http {
+	struct gateway *gw;
+	struct MHD_Daemon *daemon;
+	uint64_t max_body_bytes;
+};
+
+/* One connection's request while its body arrives. */
+struct pending {
+	char *body;
+	size_t len, cap;
+	int too_large;
+};
+
+struct query {
+	const char *kv[2 * MAX_QUERY];
+	size_t n;
+	int overflow;
+};
+
+static enum MHD_Result
+collect_query(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	struct query *q = cls;
+
+	if (q->n == MAX_QUERY) {
+		q->overflow = 1;
+		return MHD_NO;
+	}
+	q->kv[2 * q->n] = key;
+	q->kv[2 * q->n + 1] = value != NULL ? value : "";
+	q->n++;
+	return MHD_YES;
+}
+
+static enum MHD_Result
+send_reply(struct MHD_Connection *conn, struct gateway_http_reply *out)
+{
+	struct MHD_Response *resp;
+	enum MHD_Result ok;
+	char id[17];
+
+	resp = MHD_create_response_from_buffer(out->body_len, out->body, MHD_RESPMEM_MUST_FREE);
+	if (resp == NULL) {
+		free(out->body);
+		return MHD_NO;
+	}
+	snprintf(id, sizeof(id), "%016" PRIx64, out->request_id);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+				out->content_type ? out->content_type : "application/json");
+	MHD_add_response_header(resp, "X-Request-Id", id);
+	if (out->allow != NULL) {
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, out->allow);
+	}
+	ok = MHD_queue_response(conn, (unsigned)out->status, resp);
+	MHD_destroy_response(resp);
+	return ok;
+}
+
+static enum MHD_Result
+too_large(struct gateway_http *http, struct MHD_Connection *conn)
+{
+	struct gateway_http_reply out = {0};
+	struct mnemo_fault f;
+
+	mnemo_fault_set(&f, MNEMO__ERROR_CODE__ERROR_CODE_TOO_LARGE, "", -1,
+			"the body is over the limit of %" PRIu64 " bytes", http->max_body_bytes);
+	out.request_id = mnemo_msg_new_request_id();
+	reply_error(&out, &f);
+	atomic_fetch_add(&gateway_counters(http->gw)->http[4], 1);
+	return send_reply(conn, &out);
+}
+
+static enum MHD_Result
+on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+	   const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls)
+{
+	struct gateway_http *http = cls;
+	struct pending *p = *con_cls;
+	struct gateway_http_request req = {0};
+	struct gateway_http_reply out;
+	struct query q = {0};
+
+	if (p == NULL) {
+		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+							     MHD_HTTP_HEADER_CONTENT_LENGTH);
+
+		p = calloc(1, sizeof(*p));
+		if (p == NULL) {
+			return MHD_NO;
+		}
+		*con_cls = p;
+		if (cl != NULL && strtoull(cl, NULL, 10) > http->max_body_bytes) {
+			p->too_large = 1;
+			return too_large(http, conn); /* refused before a byte of the body is read */
+		}
+		return MHD_YES;
+	}
+	if (*upload_data_size > 0) {
+		size_t n = *upload_data_size;
+
+		*upload_data_size = 0;
+		if (p->too_large) {
+			return MHD_YES;
+		}
+		if (n > http->max_body_bytes - p->len) {
+			/* A chunked body has no Content-Length to refuse up front. */
+			p->too_large = 1;
+			return too_large(http, conn);
+		}
+		if (p->len + n + 1 > p->cap) {
+			size_t cap = p->cap ? p->cap : 4096;
+			char *grown;
+
+			while (cap < p->len + n + 1) {
+				cap *= 2;
+			}
+			grown = realloc(p->body, cap);
+			if (grown == NULL) {
+				return MHD_NO;
+			}
+			p->body = grown;
+			p->cap = cap;
+		}
+		memcpy(p->body + p->len, upload_data, n);
+		p->len += n;
+		return MHD_YES;
+	}
+	if (p->too_large) {
+		return MHD_YES; /* already answered */
+	}
+	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_query, &q);
+	req.method = method;
+	req.path = url;
+	req.query = q.kv;
+	req.n_query = q.n;
+	req.content_type =
+		MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+	req.body = p->body != NULL ? p->body : "";
+	req.body_len = p->len;
+	if (q.overflow) {
+		struct mnemo_fault f;
+
+		memset(&out, 0, sizeof(out));
+		mnemo_fault_set(&f, MNEMO__ERROR_CODE__ERROR_CODE_TOO_LARGE, "", -1,
+				"more than %d query parameters", MAX_QUERY);
+		out.request_id = mnemo_msg_new_request_id();
+		reply_error(&out, &f);
+	} else {
+		gateway_http_handle(http->gw, &req, &out);
+	}
+	return send_reply(conn, &out);
+}
+
+static void
+on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+	     enum MHD_RequestTerminationCode toe)
+{
+	struct pending *p = *con_cls;
+
+	if (p != NULL) {
+		free(p->body);
+		free(p);
+		*con_cls = NULL;
+	}
+}
+
+static void
+on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char line[512];
+
+	vsnprintf(line, sizeof(line), fmt, ap);
+	line[strcspn(line, "\n")] = '\0';
+	mnemo_log_debug("http", "%s", line);
+}
+
+/* "HOST:PORT" or "[V6]:PORT" to a socket address. */
+static int
+parse_addr(const char *text, struct sockaddr_storage *ss)
+{
+	char host[256];
+	const char *colon = strrchr(text, ':');
+	struct addrinfo hints = {.ai_flags = AI_NUMERICSERV | AI_PASSIVE,
+				 .ai_socktype = SOCK_STREAM};
+	struct addrinfo *ai;
+	size_t n;
+
+	if (colon == NULL || colon == text || (size_t)(colon - text) >= sizeof(host)) {
+		return -EINVAL;
+	}
+	n = (size_t)(colon - text);
+	if (text[0] == '[' && colon[-1] == ']') {
+		memcpy(host, text + 1, n - 2);
+		host[n - 2] = '\0';
+	} else {
+		memcpy(host, text, n);
+		host[n] = '\0';
+	}
+	if (getaddrinfo(host, colon + 1, &hints, &ai) != 0) {
+		return -EINVAL;
+	}
+	memcpy(ss, ai->ai_addr, ai->ai_addrlen);
+	freeaddrinfo(ai);
+	return 0;
+}
+
+int
+gateway_http_start(struct gateway *gw, const struct gateway_config *cfg,
+		   struct gateway_http **ret)
+{
+	struct gateway_http *http = calloc(1, sizeof(*http));
+	struct sockaddr_storage ss;
+	unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+			 MHD_USE_POLL | MHD_USE_ERROR_LOG;
+	int r;
+
+	if (http == NULL) {
+		return -ENOMEM;
+	}
+	r = parse_addr(cfg->http_addr, &ss);
+	if (r < 0) {
+		free(http);
+		return r;
+	}
+	if (ss.ss_family == AF_INET6) {
+		flags |= MHD_USE_IPv6;
+	}
+	http->gw = gw;
+	http->max_body_bytes = cfg->max_body_bytes;
+	http->daemon = MHD_start_daemon(
+		flags, 0, NULL, NULL, on_request, http, MHD_OPTION_SOCK_ADDR,
+		(struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT,
+		(unsigned)cfg->max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
+		(unsigned)cfg->idle_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+		(size_t)HEADER_MEMORY_BYTES, MHD_OPTION_NOTIFY_COMPLETED, on_completed, http,
+		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, http, MHD_OPTION_LISTENING_ADDRESS_REUSE,
+		(unsigned)1, MHD_OPTION_END);
+	if (http->daemon == NULL) {
+		free(http);
+		return -EADDRINUSE;
+	}
+	*ret = http;
+	return 0;
+}
+
+void
+gateway_http_stop(struct gateway_http *http)
+{
+	if (http == NULL) {
+		return;
+	}
+	MHD_stop_daemon(http->daemon);
+	free(http);
+}
