@@ -504,7 +504,6 @@ mnemo_json_set_field(ProtobufCMessage *m, const char *name, const char *value,
 	json_t *v;
 	int r;
 
-	snprintf(in.path, sizeof(in.path), "%s", name);
 	if (fd == NULL || fd->label == PROTOBUF_C_LABEL_REPEATED ||
 	    fd->type == PROTOBUF_C_TYPE_MESSAGE) {
 		return mnemo_fault_set(f, MNEMO__ERROR_CODE__ERROR_CODE_UNKNOWN_FIELD, name, -1,

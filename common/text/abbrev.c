@@ -32,9 +32,20 @@ struct entry {
 	enum kind kind;
 };
 
+struct rules {
+	const struct entry *abbrevs;
+	size_t n_abbrevs;
+	const struct entry *starters;
+	size_t n_starters;
+};
+
+#define N_OF(a) (sizeof(a) / sizeof((a)[0]))
+
 /* Longest key worth looking up, in bytes; longer words are not abbreviations. */
 enum { KEY_MAX = 48 };
 
+/* One entry a line, so that a change to a list is a one-line diff. */
+/* clang-format off */
 static const struct entry abbrevs_fr[] = {
 	{"Adj", INNER},
 	{"Cal", INNER},
@@ -352,6 +363,7 @@ static const struct entry starters_fr[] = {
 	{"Dans", STARTER},
 	{"De", PARTICLE},
 	{"Depuis", STARTER},
+	{"Des", STARTER},
 	{"Donc", STARTER},
 	{"Du", PARTICLE},
 	{"Elle", STARTER},
@@ -368,6 +380,7 @@ static const struct entry starters_fr[] = {
 	{"L'", STARTER},
 	{"La", PARTICLE},
 	{"Le", PARTICLE},
+	{"Les", STARTER},
 	{"Leur", STARTER},
 	{"Leurs", STARTER},
 	{"Lors", STARTER},
@@ -497,21 +510,13 @@ static const struct entry starters_en[] = {
 	{"Your", STARTER},
 };
 
-struct rules {
-	const struct entry *abbrevs;
-	size_t n_abbrevs;
-	const struct entry *starters;
-	size_t n_starters;
-};
-
-#define RULES(a, s) {a, sizeof(a) / sizeof(a[0]), s, sizeof(s) / sizeof(s[0])}
-
 /* Index 0 is "no list"; mnemo_text_abbrev_lang() returns 1 or 2. */
 static const struct rules all_rules[] = {
 	{NULL, 0, NULL, 0},
-	RULES(abbrevs_fr, starters_fr),
-	RULES(abbrevs_en, starters_en),
+	{abbrevs_fr, N_OF(abbrevs_fr), starters_fr, N_OF(starters_fr)},
+	{abbrevs_en, N_OF(abbrevs_en), starters_en, N_OF(starters_en)},
 };
+/* clang-format on */
 
 struct key {
 	const char *s;
@@ -722,8 +727,8 @@ starter_kind(const struct rules *ru, const uint8_t *p, int32_t next, int32_t n)
 	len = (size_t)(end - next);
 	memcpy(word, p + next, len);
 	/* Elided articles and pronouns: "L’armée", "Qu'il". */
-	if (end < n && (p[end] == '\'' ||
-			(n - end >= 3 && p[end] == 0xe2 && p[end + 1] == 0x80 && p[end + 2] == 0x99))) {
+	if (end < n && (p[end] == '\'' || (n - end >= 3 && p[end] == 0xe2 && p[end + 1] == 0x80 &&
+					   p[end + 2] == 0x99))) {
 		word[len++] = '\'';
 	}
 	return find(ru->starters, ru->n_starters, word, len);
@@ -764,10 +769,8 @@ is_list_marker(const uint8_t *p, int32_t from, int32_t dot)
 int
 mnemo_text_abbrev_lang(const char *lang)
 {
-	assert(sorted(abbrevs_fr, sizeof(abbrevs_fr) / sizeof(abbrevs_fr[0])));
-	assert(sorted(abbrevs_en, sizeof(abbrevs_en) / sizeof(abbrevs_en[0])));
-	assert(sorted(starters_fr, sizeof(starters_fr) / sizeof(starters_fr[0])));
-	assert(sorted(starters_en, sizeof(starters_en) / sizeof(starters_en[0])));
+	assert(sorted(abbrevs_fr, N_OF(abbrevs_fr)) && sorted(abbrevs_en, N_OF(abbrevs_en)));
+	assert(sorted(starters_fr, N_OF(starters_fr)) && sorted(starters_en, N_OF(starters_en)));
 
 	if (lang == NULL) {
 		return 0;
@@ -794,7 +797,7 @@ mnemo_text_abbrev_ends(int list, const uint8_t *p, int32_t from, int32_t dot, in
 	enum kind kind = 0;
 	size_t len;
 
-	if (list <= 0 || (size_t)list >= sizeof(all_rules) / sizeof(all_rules[0])) {
+	if (list <= 0 || (size_t)list >= N_OF(all_rules)) {
 		return true;
 	}
 	ru = &all_rules[list];

@@ -40,6 +40,16 @@ well_shaped(const char *tag, size_t len)
 	if (len == 0 || tag[0] == '-' || tag[len - 1] == '-') {
 		return false;
 	}
+	/* The primary subtag is an ISO 639 code of 2 or 3 letters. BCP 47's grammar also
+	 * allows 5-8 letters, which would let "english" or "francais" pass as a language. */
+	for (i = 0; i < len && tag[i] != '-'; i++) {
+		if (!((tag[i] >= 'a' && tag[i] <= 'z') || (tag[i] >= 'A' && tag[i] <= 'Z'))) {
+			return false;
+		}
+	}
+	if (i < 2 || i > 3) {
+		return false;
+	}
 	for (i = 0; i < len; i++) {
 		char c = tag[i];
 

@@ -196,8 +196,7 @@ nfc_chunk(const UNormalizer2 *nfc, const char *s, size_t len, struct scratch *sc
 		if (r < 0) {
 			return r;
 		}
-		need = unorm2_normalize(nfc, sc->src + span, n16 - span, sc->dst, sc->dst_cap,
-					&st);
+		need = unorm2_normalize(nfc, sc->src + span, n16 - span, sc->dst, sc->dst_cap, &st);
 	}
 	if (U_FAILURE(st)) {
 		return mnemo_err_from_icu(st);

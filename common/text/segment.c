@@ -169,17 +169,32 @@ in_url(const uint8_t *p, int32_t from, int32_t ts, int32_t te, int32_t n)
 {
 	int32_t a = ts, b = te, i;
 
-	while (a > from && ts - a < LOOK_MAX && !is_space(p[a - 1])) {
-		a--;
+	while (a > from && ts - a < LOOK_MAX) {
+		int32_t k = a;
+		UChar32 c;
+
+		U8_PREV(p, from, k, c);
+		if (is_space(c)) {
+			break;
+		}
+		a = k;
 	}
-	while (b < n && b - te < LOOK_MAX && !is_space(p[b])) {
-		b++;
+	while (b < n && b - te < LOOK_MAX) {
+		int32_t k = b;
+		UChar32 c;
+
+		U8_NEXT(p, k, n, c);
+		if (is_space(c)) {
+			break;
+		}
+		b = k;
 	}
 	if (b - a >= 4 && memcmp(p + a, "www.", 4) == 0) {
 		return true;
 	}
 	for (i = a; i < b; i++) {
-		if (p[i] == '@' || (p[i] == ':' && b - i >= 3 && p[i + 1] == '/' && p[i + 2] == '/')) {
+		if (p[i] == '@' ||
+		    (p[i] == ':' && b - i >= 3 && p[i + 1] == '/' && p[i + 2] == '/')) {
 			return true;
 		}
 	}
@@ -391,7 +406,8 @@ judge(struct run *r, int32_t c, bool from_icu, int32_t *ret_split)
 
 	if (!spaced) {
 		/* "?q=1", "!x", "?id=2"; a capital after a glued '?' is still a new sentence */
-		if (strong && (is_lower(ch) || u_isdigit(ch) || ch == '/' || ch == '=' || ch == '&')) {
+		if (strong &&
+		    (is_lower(ch) || u_isdigit(ch) || ch == '/' || ch == '=' || ch == '&')) {
 			return DROP;
 		}
 		if (in_url(p, r->start, ts, te, r->n)) {
@@ -406,7 +422,12 @@ judge(struct run *r, int32_t c, bool from_icu, int32_t *ret_split)
 		if (strong || ellipsis) {
 			return KEEP; /* "Tu viens ? — Non." */
 		}
-		for (next = k; next < r->n && is_space(p[next]); next++) {
+		for (next = k; next < r->n; next = i) {
+			i = next;
+			U8_NEXT(p, i, r->n, ch);
+			if (!is_space(ch)) {
+				break;
+			}
 		}
 	} else if (ch == ',' || ch == ';' || ch == ':' ||
 		   u_getIntPropertyValue(ch, UCHAR_SENTENCE_BREAK) == U_SB_SCONTINUE) {
@@ -502,16 +523,15 @@ static int
 segment_piece(struct mnemo_segmenter *sg, const char *text, size_t base, int32_t n,
 	      uint32_t paragraph, struct segs *out)
 {
-	struct run r = {
-		.p = (const uint8_t *)text + base,
-		.n = n,
-		.abbrev_list = sg->abbrev_list,
-		.first = -1,
-	};
+	struct run r = {0};
 	UErrorCode st = U_ZERO_ERROR;
 	int32_t icu, extra, cursor = 0;
 	int ret;
 
+	r.p = (const uint8_t *)text + base;
+	r.n = n;
+	r.abbrev_list = sg->abbrev_list;
+	r.first = -1;
 	utext_openUTF8(&sg->ut, text + base, n, &st);
 	ubrk_setUText(sg->bi, &sg->ut, &st);
 	if (U_FAILURE(st)) {
@@ -563,7 +583,7 @@ segment_paragraph(struct mnemo_segmenter *sg, const char *text, size_t start, si
 		size_t cut = start + PIECE_MAX, i;
 		int r;
 
-		for (i = cut; i > cut - PIECE_MAX / 16; i--) {
+		for (i = cut; i > cut - PIECE_MAX / 2; i--) {
 			if (u[i - 1] == ' ') {
 				break;
 			}
@@ -594,7 +614,8 @@ line_break(const uint8_t *u, size_t i, size_t len)
 	if (u[i] == 0xc2 && i + 1 < len && u[i + 1] == 0x85) {
 		return 2;
 	}
-	if (u[i] == 0xe2 && i + 2 < len && u[i + 1] == 0x80 && (u[i + 2] == 0xa8 || u[i + 2] == 0xa9)) {
+	if (u[i] == 0xe2 && i + 2 < len && u[i + 1] == 0x80 &&
+	    (u[i + 2] == 0xa8 || u[i + 2] == 0xa9)) {
 		return 3;
 	}
 	return 0;

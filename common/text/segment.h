@@ -3,6 +3,12 @@
  * paragraph ICU's sentence rules find candidate boundaries and the language's
  * abbreviation list removes the false ones ("M. Dupont", "p. ex.", "etc. et").
  *
+ * Line breaks are LF, CR, CRLF, NEL (U+0085), LS (U+2028) and PS (U+2029). Besides the
+ * abbreviations, the segmenter corrects ICU where French news text needs it: closing
+ * quotes after a no-break space stay with their sentence ("« Vraiment ? » dit-il." is one
+ * sentence), '…' and dialogue dashes end sentences, URLs and e-mail addresses are never
+ * split, and "word.Word" glued by scraping is split. segment.c lists the rules.
+ *
  * A segmenter is not thread-safe: each thread owns one. */
 #pragma once
 
@@ -24,12 +30,17 @@ struct mnemo_seg {
 struct mnemo_segmenter;
 
 /* lang: canonical BCP 47 tag; French and English have abbreviation lists, any other
- * language gets ICU's rules alone. Returns 0, -ENOMEM, or -EINVAL (ICU refused the tag). */
+ * language gets ICU's rules alone (ICU's root rules if it has none for the language) plus
+ * the language-neutral corrections above. Returns 0, -ENOMEM, or -EINVAL (ICU refused the
+ * tag). */
 int mnemo_segmenter_new(const char *lang, struct mnemo_segmenter **ret);
 void mnemo_segmenter_free(struct mnemo_segmenter *sg);
 
 /* Segments text[0..len), which must be valid UTF-8 under 4 GiB. *ret_segs is malloc'd
- * (the caller frees it), in input order; an empty or blank text gives zero segments.
- * Time and memory are linear in len. Returns 0, -EMSGSIZE, -ENOMEM. */
+ * (the caller frees it), in input order; an empty or blank text gives zero segments and
+ * *ret_segs NULL. Time and memory are linear in len. A line longer than 1 GiB is cut
+ * into pieces segmented on their own (ICU counts in int32_t). Invalid UTF-8 is not
+ * checked again here: it gives meaningless but still ordered, in-bounds segments.
+ * Returns 0, -EMSGSIZE, -ENOMEM. */
 int mnemo_segmenter_run(struct mnemo_segmenter *sg, const char *text, size_t len,
 			struct mnemo_seg **ret_segs, size_t *ret_n);

@@ -16,7 +16,9 @@ enum { MNEMO_TEXT_LANG_MAX = 64 };
 int mnemo_text_lang_canon(const char *tag, char *out, size_t out_size);
 
 /* NFC form of valid UTF-8 text, malloc'd and NUL-terminated; the caller frees it.
- * Returns 0, -EILSEQ (invalid UTF-8) or -ENOMEM. */
+ * Text already in NFC (the usual case) is copied as it is. Returns 0, -EILSEQ (invalid
+ * UTF-8), -ENOMEM, or -EMSGSIZE for a run of over 700 MB with no normalisation boundary
+ * (combining marks only), which ICU's int32_t lengths cannot hold. */
 int mnemo_text_nfc(const char *s, size_t len, char **ret, size_t *ret_len);
 
 /* Converts an ICU error code to a negative errno (U_ZERO_ERROR and warnings -> 0). */

@@ -4,9 +4,9 @@
  * are 8 bytes: (slot, gen). Every put gives the unit a new gen; a posting counts only while
  * its gen is the unit's current one, so replacing or removing a unit makes its old postings
  * stale at once, without touching them. A posting list drops its stale entries when it
- * fills up, before it grows: the sweep costs O(1) per append, and a list holds at most
- * about as many stale entries as live ones (or 2 when smaller). A list or key whose units
- * are all gone stays until the index is freed: memory grows with the distinct words ever
+ * fills up, before deciding whether to grow, which costs O(1) per append amortised; a list
+ * that no longer grows keeps its stale entries, and lookups skip them. A list or key whose
+ * units are all gone stays until the index is freed: memory follows the distinct words ever
  * seen, which a periodic rebuild from the store's snapshot resets.
  *
  * Per language there are two maps onto posting lists: the key hash of each text (exact
@@ -313,8 +313,8 @@ append(const struct mnemo_tm_index *idx, struct plist *pl, uint32_t slot, uint32
 }
 
 static int
-add_posting(struct mnemo_tm_index *idx, struct lang *l, struct map *m, uint64_t key,
-	    uint32_t slot, uint32_t gen)
+add_posting(struct mnemo_tm_index *idx, struct lang *l, struct map *m, uint64_t key, uint32_t slot,
+            uint32_t gen)
 {
 	uint32_t i = map_get(m, key);
 	int r;
@@ -426,7 +426,7 @@ make_variant(struct variant *v, uint32_t lang, const char *text, struct mnemo_tm
 
 int
 mnemo_tm_index_put(struct mnemo_tm_index *idx, uint64_t unit, uint64_t seq,
-		   const struct mnemo_tm_variant *variants, size_t n_variants)
+                   const struct mnemo_tm_variant *variants, size_t n_variants)
 {
 	struct unit tmp = {0}, *u;
 	struct mnemo_tm_tokens tok;
@@ -571,10 +571,10 @@ add_match(struct lookup *q, const struct unit *u, uint32_t score)
 		q->out[i] = q->out[i - 1];
 	}
 	q->out[i] = (struct mnemo_tm_match){
-		.unit = u->id,
-		.score = score,
-		.source = variant_of(u, q->src)->text,
-		.target = variant_of(u, q->tgt)->text,
+	        .unit = u->id,
+	        .score = score,
+	        .source = variant_of(u, q->src)->text,
+	        .target = variant_of(u, q->tgt)->text,
 	};
 }
 
@@ -688,7 +688,8 @@ struct cand {
  * loses nothing while their total multiplicity stays under ceil(min_score n / 100), the
  * fewest words a match at min_score shares with the query: every such match still shares a
  * word that was not skipped. Candidates are scored exactly best bound first, until no
- * bound can beat the results or EVAL_BASE + 2 max have been scored. */
+ * bound can beat the results or the EVAL_ limits are spent: only then can a match be missed,
+ * and only one whose bound ties or trails those already scored. */
 static int
 lookup_fuzzy(struct lookup *q, const struct mnemo_tm_tokens *qt, uint32_t min_score)
 {
@@ -697,7 +698,7 @@ lookup_fuzzy(struct lookup *q, const struct mnemo_tm_tokens *qt, uint32_t min_sc
 	size_t n = qt->n_words, n_qw = 0, k = 0, n_cand = 0, n_eval = 0, max_cand = q->n_exact;
 	size_t dp_cells = 0;
 	uint32_t skipped = 0, c_min = (uint32_t)((min_score * n + 99) / 100);
-	size_t by_bound[102] = {0};
+	size_t by_bound[101] = {0};
 	struct counts counts = {0};
 	struct qword *qw = NULL;
 	struct cand *cand = NULL, *sorted = NULL;
@@ -723,10 +724,10 @@ lookup_fuzzy(struct lookup *q, const struct mnemo_tm_tokens *qt, uint32_t min_sc
 		}
 		li = map_get(&l->words, ids[i]);
 		qw[n_qw++] = (struct qword){
-			.id = ids[i],
-			.mult = 1,
-			.pl = li == NONE ? NULL : &l->lists[li],
-			.n_posts = li == NONE ? 0 : l->lists[li].n,
+		        .id = ids[i],
+		        .mult = 1,
+		        .pl = li == NONE ? NULL : &l->lists[li],
+		        .n_posts = li == NONE ? 0 : l->lists[li].n,
 		};
 	}
 	qsort(qw, n_qw, sizeof(*qw), cmp_qword_posts);
@@ -794,14 +795,14 @@ lookup_fuzzy(struct lookup *q, const struct mnemo_tm_tokens *qt, uint32_t min_sc
 		common = common < n ? common : n;
 		common = common < m ? common : m;
 		cand[n_cand] = (struct cand){.slot = counts.slot[i],
-					     .bound = (uint32_t)(100 * common / longest)};
+		                             .bound = (uint32_t)(100 * common / longest)};
 		if (cand[n_cand].bound >= min_score) {
 			by_bound[cand[n_cand].bound]++;
 			n_cand++;
 		}
 	}
 	/* Counting sort, best bound first: bounds are 0..100. */
-	for (size_t b = 100, at = 0; b <= 100; b--) {
+	for (size_t b = 101, at = 0; b-- > 0;) {
 		size_t c = by_bound[b];
 
 		by_bound[b] = at;
@@ -853,8 +854,8 @@ out:
 
 int
 mnemo_tm_index_lookup(const struct mnemo_tm_index *idx, const char *source, const char *target,
-		      const char *text, size_t len, uint32_t min_score, uint32_t max,
-		      struct mnemo_tm_match *out)
+                      const char *text, size_t len, uint32_t min_score, uint32_t max,
+                      struct mnemo_tm_match *out)
 {
 	struct lookup q = {.idx = idx, .max = max, .out = out};
 	struct mnemo_tm_tokens qt;

@@ -142,7 +142,7 @@ to_nfc(const char *s, int32_t len, struct mnemo_tm_ubuf *src, struct mnemo_tm_ub
 		memcpy(out->p, src->p, (size_t)span * sizeof(UChar));
 		st = U_ZERO_ERROR;
 		r = unorm2_normalizeSecondAndAppend(nfc, out->p, span, out->cap, src->p + span,
-						    n - span, &st);
+		                                    n - span, &st);
 		if (st != U_BUFFER_OVERFLOW_ERROR) {
 			break;
 		}

@@ -206,8 +206,7 @@ token_nfc(struct tok_bufs *b, int32_t n, const UChar **ret, int32_t *ret_len)
 }
 
 static int
-add_token(struct mnemo_tm_tokens *t, const char *s, int32_t len, bool is_word,
-	  struct tok_bufs *b)
+add_token(struct mnemo_tm_tokens *t, const char *s, int32_t len, bool is_word, struct tok_bufs *b)
 {
 	UErrorCode st = U_ZERO_ERROR;
 	enum kind kind = is_word ? WORD : SPACE;
@@ -230,7 +229,7 @@ add_token(struct mnemo_tm_tokens *t, const char *s, int32_t len, bool is_word,
 			return 0;
 		}
 		return push_token(t, hash_ascii(s, len, true), hash_ascii(s, len, false),
-				  kind == PUNCT);
+		                  kind == PUNCT);
 	}
 
 	u_strFromUTF8WithSub(b->src.p, b->src.cap, &n, s, len, 0xfffd, NULL, &st);
@@ -269,8 +268,8 @@ add_token(struct mnemo_tm_tokens *t, const char *s, int32_t len, bool is_word,
 			return r;
 		}
 		st = U_ZERO_ERROR;
-		n_fold = u_strFoldCase(b->fold.p, b->fold.cap, nfc, n_nfc, U_FOLD_CASE_DEFAULT,
-				       &st);
+		n_fold =
+		        u_strFoldCase(b->fold.p, b->fold.cap, nfc, n_nfc, U_FOLD_CASE_DEFAULT, &st);
 	}
 	if (U_FAILURE(st)) {
 		return icu_err(st);
@@ -353,7 +352,7 @@ min3(uint32_t a, uint32_t b, uint32_t c)
  * A row whose every cell exceeds max_d ends it early (costs never decrease along a path). */
 static size_t
 distance(const uint64_t *a, size_t n, const uint64_t *b, size_t m, size_t max_d, uint32_t *prev,
-	 uint32_t *cur)
+         uint32_t *cur)
 {
 	size_t diff = m - n, w, hi;
 
@@ -383,7 +382,7 @@ distance(const uint64_t *a, size_t n, const uint64_t *b, size_t m, size_t max_d,
 		}
 		for (; j <= hi; j++) {
 			uint32_t v = min3(prev[j - 1] + (a[i - 1] != b[j - 1]), prev[j] + 1,
-					  cur[j - 1] + 1);
+			                  cur[j - 1] + 1);
 
 			cur[j] = v;
 			row_min = v < row_min ? v : row_min;
@@ -402,8 +401,8 @@ distance(const uint64_t *a, size_t n, const uint64_t *b, size_t m, size_t max_d,
 }
 
 int
-mnemo_tm_score_words(const uint64_t *a, size_t n, const uint64_t *b, size_t m,
-		     uint32_t min_score, struct mnemo_tm_dp *dp, uint32_t *ret_score)
+mnemo_tm_score_words(const uint64_t *a, size_t n, const uint64_t *b, size_t m, uint32_t min_score,
+                     struct mnemo_tm_dp *dp, uint32_t *ret_score)
 {
 	size_t max_d, d;
 
@@ -484,7 +483,8 @@ mnemo_tm_same_words_score(const struct mnemo_tm_tokens *a, const struct mnemo_tm
 		j++;
 	}
 	for (size_t k = 0; k < a->n_tok && !punct_differs; k++) {
-		punct_differs = a->tok[k].id != b->tok[k].id || a->tok[k].is_punct != b->tok[k].is_punct;
+		punct_differs =
+		        a->tok[k].id != b->tok[k].id || a->tok[k].is_punct != b->tok[k].is_punct;
 	}
 	return 99 - (uint32_t)case_differs - (uint32_t)punct_differs;
 }

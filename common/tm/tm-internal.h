@@ -118,9 +118,9 @@ void mnemo_tm_dp_fini(struct mnemo_tm_dp *dp);
  * -ENOMEM. */
 enum { MNEMO_TM_DP_BUDGET = 4000000 };
 int mnemo_tm_score_words(const uint64_t *a, size_t n, const uint64_t *b, size_t m,
-			 uint32_t min_score, struct mnemo_tm_dp *dp, uint32_t *ret_score);
+                         uint32_t min_score, struct mnemo_tm_dp *dp, uint32_t *ret_score);
 
 /* The score of two texts with different keys but the same words: 99, minus 1 if they
  * differ in case and 1 if they differ in punctuation. */
 uint32_t mnemo_tm_same_words_score(const struct mnemo_tm_tokens *a,
-				   const struct mnemo_tm_tokens *b);
+                                   const struct mnemo_tm_tokens *b);

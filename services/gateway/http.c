@@ -146,7 +146,7 @@ is_json(const char *content_type)
 	size_t n = strlen("application/json");
 
 	if (content_type == NULL) {
-		return 1; /* curl -d without -H, and most scripts: accepted as JSON */
+		return 1; /* no Content-Type at all: taken as JSON */
 	}
 	while (*content_type == ' ') {
 		content_type++;

@@ -382,6 +382,7 @@ store_start(const struct store_config *cfg, struct store **ret, const char **err
 	struct store *st = calloc(1, sizeof(*st));
 	struct store_db_limits dl = {cfg->max_text_bytes, 64, 256};
 	struct mnemo_msg_socket_config sc = {.max_message_bytes = cfg->max_message_bytes};
+	pthread_condattr_t ca;
 	int r;
 
 	if (st == NULL) {
@@ -392,7 +393,11 @@ store_start(const struct store_config *cfg, struct store **ret, const char **err
 	st->lim.max_message_bytes = cfg->max_message_bytes;
 	pthread_mutex_init(&st->lock, NULL);
 	pthread_mutex_init(&st->readers_lock, NULL);
-	pthread_cond_init(&st->jobs_ready, NULL);
+	pthread_condattr_init(&ca);
+	/* The writer's heartbeat deadline is on the monotonic clock. */
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&st->jobs_ready, &ca);
+	pthread_condattr_destroy(&ca);
 	pthread_cond_init(&st->jobs_done, NULL);
 
 	*err_detail = "opening the database";

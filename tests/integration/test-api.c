@@ -1,0 +1,340 @@
+/* The HTTP API end to end on a real `mnemo serve all`: segmenting, units, lookups, the
+ * change feed, idempotency, limits, and every bad-input case in tests/cases/. */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "cases.h"
+#include "check.h"
+#include "harness.h"
+
+static char base[128];
+
+static const char *
+url(const char *path)
+{
+	static __thread char buf[512];
+
+	snprintf(buf, sizeof(buf), "%s%s", base, path);
+	return buf;
+}
+
+static json_int_t
+add_unit(const char *fr, const char *en, const char *request_id, json_int_t *ret_seq)
+{
+	struct h_reply r;
+	json_t *body = json_pack("{s:{s:s, s:s}}", "variants", "fr", fr, "en", en);
+	json_int_t id;
+
+	if (request_id != NULL) {
+		json_object_set_new(body, "request_id", json_string(request_id));
+	}
+	h_http_json("POST", url("/v1/units"), body, &r);
+	CHECK_MSG(r.status == 201, "add: %d %s", r.status, r.body ? r.body : "");
+	id = json_integer_value(json_object_get(r.json, "unit"));
+	if (ret_seq != NULL) {
+		*ret_seq = json_integer_value(json_object_get(r.json, "seq"));
+	}
+	h_reply_free(&r);
+	return id;
+}
+
+static void
+test_segment(void)
+{
+	const char *text = "Le cessez-le-feu tient toujours. Selon M. Pachinian, « les pourparlers "
+			   "continuent ».\nPUBLICITÉ\n\nDes tirs ont été entendus vendredi.";
+	struct h_reply r;
+	json_t *segs;
+	size_t i;
+	json_t *s;
+
+	h_http_json("POST", url("/v1/segment"), json_pack("{s:s}", "text", text), &r);
+	CHECK_INT(r.status, 200);
+	segs = json_object_get(r.json, "segments");
+	CHECK_INT(json_array_size(segs), 4);
+	json_array_foreach(segs, i, s) {
+		json_int_t start = json_integer_value(json_object_get(s, "start"));
+		json_int_t end = json_integer_value(json_object_get(s, "end"));
+		const char *seg = json_string_value(json_object_get(s, "text"));
+
+		/* offsets are bytes of the input, and the text is exactly that slice */
+		CHECK(seg != NULL && end > start && (size_t)end <= strlen(text) &&
+		      strlen(seg) == (size_t)(end - start) &&
+		      memcmp(text + start, seg, strlen(seg)) == 0);
+	}
+	CHECK_STR(json_string_value(json_object_get(json_array_get(segs, 2), "kind")), "heading");
+	CHECK_INT(json_integer_value(json_object_get(json_array_get(segs, 3), "paragraph")), 2);
+	h_reply_free(&r);
+}
+
+static void
+test_units(void)
+{
+	struct h_reply r;
+	json_int_t seq1, seq2, id;
+	char path[64];
+
+	id = add_unit("Le chat dort sur le canapé.", "The cat is sleeping on the sofa.", NULL,
+		      &seq1);
+	CHECK(id > 0 && seq1 > 0);
+	snprintf(path, sizeof(path), "/v1/units/%lld", (long long)id);
+
+	h_http("GET", url(path), NULL, NULL, 0, &r);
+	CHECK_INT(r.status, 200);
+	CHECK_STR(json_string_value(json_object_get(json_object_get(r.json, "variants"), "fr")),
+		  "Le chat dort sur le canapé.");
+	CHECK_INT(json_integer_value(json_object_get(r.json, "seq")), seq1);
+	h_reply_free(&r);
+
+	/* Tags are stored canonical: FR-ca is fr-CA. */
+	h_http_json("PUT", url(path),
+		    json_pack("{s:{s:s, s:s}, s:{s:s}}", "variants", "FR-ca",
+			      "Le chat dort sur le divan.", "en", "The cat is sleeping on the couch.",
+			      "meta", "origin", "test-api"),
+		    &r);
+	CHECK_INT(r.status, 200);
+	seq2 = json_integer_value(json_object_get(r.json, "seq"));
+	CHECK(seq2 > seq1);
+	h_reply_free(&r);
+	h_http("GET", url(path), NULL, NULL, 0, &r);
+	CHECK_STR(json_string_value(json_object_get(json_object_get(r.json, "variants"), "fr-CA")),
+		  "Le chat dort sur le divan.");
+	CHECK_STR(json_string_value(json_object_get(json_object_get(r.json, "meta"), "origin")),
+		  "test-api");
+	h_reply_free(&r);
+
+	h_http("DELETE", url(path), NULL, NULL, 0, &r);
+	CHECK_INT(r.status, 200);
+	CHECK(json_integer_value(json_object_get(r.json, "seq")) > seq2);
+	h_reply_free(&r);
+	h_http("GET", url(path), NULL, NULL, 0, &r);
+	CHECK_INT(r.status, 404);
+	CHECK_STR(h_error_code(&r), "not_found");
+	h_reply_free(&r);
+}
+
+static json_int_t
+last_seq(void)
+{
+	struct h_reply r;
+	json_int_t seq;
+
+	h_http("GET", url("/v1/updates?since=0&max=1"), NULL, NULL, 0, &r);
+	seq = json_integer_value(json_object_get(r.json, "last_seq"));
+	h_reply_free(&r);
+	return seq;
+}
+
+static void
+test_idempotency(void)
+{
+	json_int_t seq_a, seq_b, before, id_a, id_b;
+	struct h_reply r;
+
+	before = last_seq();
+	id_a = add_unit("Le train part à 8 h.", "The train leaves at 8.", "test-api-k1", &seq_a);
+	id_b = add_unit("Le train part à 8 h.", "The train leaves at 8.", "test-api-k1", &seq_b);
+	/* The retry gets the first answer; nothing is written twice. */
+	CHECK_INT(id_a, id_b);
+	CHECK_INT(seq_a, seq_b);
+	CHECK_INT(last_seq(), before + 1);
+
+	h_http_json("POST", url("/v1/units"),
+		    json_pack("{s:{s:s, s:s}, s:s}", "variants", "fr", "Autre chose.", "en",
+			      "Something else.", "request_id", "test-api-k1"),
+		    &r);
+	CHECK_INT(r.status, 409);
+	CHECK_STR(h_error_code(&r), "conflict");
+	h_reply_free(&r);
+	CHECK_INT(last_seq(), before + 1);
+}
+
+static void
+test_lookup(void)
+{
+	const char *fr = "Les négociations reprendront lundi à Genève.";
+	json_int_t id, gone;
+	struct h_reply r;
+	json_t *matches;
+	char path[64];
+
+	/* Read your writes: the lookup right after the add finds it. */
+	id = add_unit(fr, "Negotiations will resume on Monday in Geneva.", NULL, NULL);
+	gone = add_unit("Les négociations reprendront mardi à Genève.",
+			"Negotiations will resume on Tuesday in Geneva.", NULL, NULL);
+	snprintf(path, sizeof(path), "/v1/units/%lld", (long long)gone);
+	h_http("DELETE", url(path), NULL, NULL, 0, &r);
+	CHECK_INT(r.status, 200);
+	h_reply_free(&r);
+
+	h_http_json("POST", url("/v1/lookup"),
+		    json_pack("{s:s, s:s, s:s}", "text",
+			      "Les négociations reprendront lundi à Genève. Un tout autre sujet ici.",
+			      "source", "fr", "target", "en"),
+		    &r);
+	CHECK_INT(r.status, 200);
+	CHECK_INT(json_array_size(json_object_get(r.json, "results")), 2);
+	matches = json_object_get(json_array_get(json_object_get(r.json, "results"), 0), "matches");
+	CHECK_MSG(json_array_size(matches) == 1, "%s", r.body);
+	CHECK_INT(json_integer_value(json_object_get(json_array_get(matches, 0), "unit")), id);
+	CHECK_INT(json_integer_value(json_object_get(json_array_get(matches, 0), "score")), 100);
+	CHECK_STR(json_string_value(json_object_get(json_array_get(matches, 0), "kind")), "exact");
+	CHECK_STR(json_string_value(json_object_get(json_array_get(matches, 0), "target")),
+		  "Negotiations will resume on Monday in Geneva.");
+	h_reply_free(&r);
+
+	/* A fuzzy match, and the deleted unit never comes back. */
+	h_http_json("POST", url("/v1/lookup"),
+		    json_pack("{s:[s], s:s, s:s, s:i}", "segments",
+			      "Les négociations reprendront jeudi à Genève.", "source", "fr",
+			      "target", "en", "min_score", 60),
+		    &r);
+	CHECK_INT(r.status, 200);
+	matches = json_object_get(json_array_get(json_object_get(r.json, "results"), 0), "matches");
+	CHECK_MSG(json_array_size(matches) == 1, "%s", r.body);
+	CHECK_INT(json_integer_value(json_object_get(json_array_get(matches, 0), "unit")), id);
+	CHECK(json_integer_value(json_object_get(json_array_get(matches, 0), "score")) < 100);
+	CHECK(json_integer_value(json_object_get(json_array_get(matches, 0), "score")) >= 60);
+	CHECK_STR(json_string_value(json_object_get(json_array_get(matches, 0), "kind")), "fuzzy");
+	h_reply_free(&r);
+}
+
+static void
+test_updates(void)
+{
+	struct h_reply r;
+	json_t *updates, *u;
+	json_int_t prev = 0;
+	size_t i;
+
+	h_http("GET", url("/v1/updates?since=0"), NULL, NULL, 0, &r);
+	CHECK_INT(r.status, 200);
+	updates = json_object_get(r.json, "updates");
+	CHECK(json_array_size(updates) >= 5);
+	json_array_foreach(updates, i, u) {
+		json_int_t seq = json_integer_value(json_object_get(u, "seq"));
+
+		CHECK_INT(seq, prev + 1); /* every change, once, in order */
+		prev = seq;
+	}
+	CHECK_INT(json_integer_value(json_object_get(r.json, "last_seq")), prev);
+	CHECK_STR(json_string_value(json_object_get(json_array_get(updates, 0), "op")), "add");
+	h_reply_free(&r);
+}
+
+static void *
+long_poll(void *arg)
+{
+	struct h_reply *r = arg;
+	char path[128];
+
+	snprintf(path, sizeof(path), "/v1/updates?since=%lld&wait_ms=10000", (long long)last_seq());
+	h_http("GET", url(path), NULL, NULL, 0, r);
+	return NULL;
+}
+
+static void
+test_long_poll(void)
+{
+	struct h_reply r;
+	pthread_t t;
+	uint64_t started = h_now_ms();
+
+	pthread_create(&t, NULL, long_poll, &r);
+	h_sleep_ms(300);
+	add_unit("Il pleut à Lyon.", "It is raining in Lyon.", NULL, NULL);
+	pthread_join(t, NULL);
+	CHECK_INT(r.status, 200);
+	CHECK_INT(json_array_size(json_object_get(r.json, "updates")), 1);
+	CHECK_MSG(h_now_ms() - started < 5000, "the long poll waited %llu ms",
+		  (unsigned long long)(h_now_ms() - started));
+	h_reply_free(&r);
+}
+
+static void
+test_limits(void)
+{
+	size_t big = 5u << 20, deep = 10000;
+	char *body = malloc(big + 64), *nested = malloc(2 * deep + 16);
+	struct h_reply r;
+
+	/* A body over max_body_bytes (4 MiB): 413, before it is read. */
+	memset(body, 'a', big + 63);
+	memcpy(body, "{\"text\":\"", 9);
+	memcpy(body + big + 60, "\"}", 3);
+	h_http("POST", url("/v1/segment"), "application/json", body, strlen(body), &r);
+	CHECK_INT(r.status, 413);
+	CHECK_STR(h_error_code(&r), "too_large");
+	h_reply_free(&r);
+
+	/* 10^4 levels of nesting: refused quickly with a reason. */
+	for (size_t i = 0; i < deep; i++) {
+		nested[i] = '[';
+		nested[deep + i] = ']';
+	}
+	memcpy(nested, "{\"text\":", 8);
+	nested[2 * deep] = '}';
+	nested[2 * deep + 1] = '\0';
+	h_http("POST", url("/v1/segment"), "application/json", nested, (size_t)-1, &r);
+	CHECK_INT(r.status, 400);
+	CHECK_STR(h_error_code(&r), "invalid_json");
+	h_reply_free(&r);
+
+	/* A 1 MiB "sentence" without punctuation segments in bounded time. */
+	memset(body, 'a', 1u << 20);
+	for (size_t i = 0; i < (1u << 20); i += 8) {
+		body[i] = ' ';
+	}
+	memcpy(body, "{\"text\":\"", 9);
+	memcpy(body + (1u << 20), "\"}", 3);
+	h_http("POST", url("/v1/segment"), "application/json", body, (size_t)-1, &r);
+	CHECK_INT(r.status, 200);
+	CHECK_INT(json_array_size(json_object_get(r.json, "segments")), 1);
+	h_reply_free(&r);
+	free(body);
+	free(nested);
+}
+
+static void
+test_metrics(void)
+{
+	struct h_reply r;
+
+	h_http("GET", url("/metrics"), NULL, NULL, 0, &r);
+	CHECK_INT(r.status, 200);
+	CHECK(r.body != NULL && strstr(r.body, "mnemo_peers{kind=\"segmenter\"} 1") != NULL);
+	CHECK(r.body != NULL && strstr(r.body, "mnemo_http_responses_total{class=\"4xx\"}") != NULL);
+	h_reply_free(&r);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct harness h;
+	pid_t pid;
+
+	h_init(&h, argc, argv, 180);
+	pid = h_serve_all(&h, base, sizeof(base), NULL, NULL, NULL);
+	CHECK(pid > 0);
+	if (pid > 0) {
+		test_segment();
+		test_units();
+		test_idempotency();
+		test_lookup();
+		test_updates();
+		test_long_poll();
+		test_limits();
+		test_metrics();
+		CHECK_INT(run_cases(base, argc > 2 ? argv[2] : "tests/cases"), 0);
+		/* After all of it, the service is still up. */
+		CHECK_INT(waitpid(pid, NULL, WNOHANG), 0);
+		CHECK_INT(h_wait_healthy(base, 1, 1, 2000), 0);
+	}
+	h_cleanup(&h, check_failures);
+	return check_exit();
+}
