@@ -172,8 +172,7 @@ follow(void *arg)
 }
 
 int
-mnemo_feed_start(const char *sub_url, uint64_t from_seq, uint32_t stale_ms,
-		 const struct mnemo_msg_limits *lim, const struct mnemo_feed_ops *ops, void *arg,
+mnemo_feed_start(const struct mnemo_feed_config *cfg, const struct mnemo_feed_ops *ops, void *arg,
 		 struct mnemo_feed **ret)
 {
 	struct mnemo_feed *feed = calloc(1, sizeof(*feed));
@@ -183,18 +182,19 @@ mnemo_feed_start(const char *sub_url, uint64_t from_seq, uint32_t stale_ms,
 	if (feed == NULL) {
 		return -ENOMEM;
 	}
-	feed->lim = *lim;
+	feed->lim = cfg->lim;
 	feed->ops = *ops;
 	feed->arg = arg;
-	feed->stale_ms = stale_ms > 0 ? stale_ms : 3000;
-	feed->last_seq = from_seq;
+	feed->stale_ms = cfg->stale_ms > 0 ? cfg->stale_ms : 3000;
+	feed->last_seq = cfg->from_seq;
 	pthread_mutex_init(&feed->lock, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&feed->advanced, &ca);
 	pthread_condattr_destroy(&ca);
-	if (sub_url != NULL) {
-		struct mnemo_msg_socket_config sc = {.max_message_bytes = lim->max_message_bytes};
+	if (cfg->sub_url != NULL) {
+		struct mnemo_msg_socket_config sc = {.max_message_bytes = cfg->lim.max_message_bytes,
+						     .queue_len = cfg->queue_len};
 
 		r = mnemo_msg_socket_open(MNEMO_MSG_SUB, &sc, &feed->sub);
 		if (r == 0) {
@@ -203,7 +203,7 @@ mnemo_feed_start(const char *sub_url, uint64_t from_seq, uint32_t stale_ms,
 				nng_socket_set_ms(feed->sub, NNG_OPT_RECVTIMEO, feed->stale_ms));
 		}
 		if (r == 0) {
-			r = mnemo_msg_dial(feed->sub, sub_url);
+			r = mnemo_msg_dial(feed->sub, cfg->sub_url);
 		}
 	}
 	if (r == 0) {

@@ -83,6 +83,7 @@ enum mnemo_msg_role {
 struct mnemo_msg_socket_config {
 	size_t max_message_bytes; /* NNG_OPT_RECVMAXSZ, never 0 */
 	uint32_t resend_ms;       /* REQ only: resend an unanswered request after this long */
+	uint32_t queue_len;       /* PUB, SUB: messages queued per peer before dropping; 0: 1024 */
 };
 
 /* Opens a socket of the role with its limits set; SUB sockets subscribe to everything. */
@@ -156,11 +157,18 @@ struct mnemo_feed_stats {
 
 struct mnemo_feed;
 
+struct mnemo_feed_config {
+	const char *sub_url; /* the publisher; NULL: no subscription, fetch every stale_ms */
+	uint64_t from_seq;   /* changes after this one are applied */
+	uint32_t stale_ms;   /* silence longer than this makes it fetch; 0: 3000 */
+	uint32_t queue_len;  /* messages the subscription buffers; 0: 1024 */
+	struct mnemo_msg_limits lim;
+};
+
 /* Follows a publisher: applies each change after from_seq once and in order. A gap in
- * the sequence, a heartbeat ahead of what was applied, or silence longer than
- * stale_ms makes it fetch what it missed. sub_url may be NULL (fetch only, polling). */
-int mnemo_feed_start(const char *sub_url, uint64_t from_seq, uint32_t stale_ms,
-		     const struct mnemo_msg_limits *lim, const struct mnemo_feed_ops *ops,
+ * the sequence, a heartbeat ahead of what was applied, or silence longer than stale_ms
+ * makes it fetch what it missed. */
+int mnemo_feed_start(const struct mnemo_feed_config *cfg, const struct mnemo_feed_ops *ops,
 		     void *arg, struct mnemo_feed **ret);
 void mnemo_feed_stop(struct mnemo_feed *feed);
 uint64_t mnemo_feed_last_seq(struct mnemo_feed *feed);

@@ -106,7 +106,7 @@ mnemo_msg_socket_open(enum mnemo_msg_role role, const struct mnemo_msg_socket_co
 	if (rv == 0 && (role == MNEMO_MSG_SUB || role == MNEMO_MSG_PUB)) {
 		/* Room for bursts; losses past this are expected and repaired by seq. */
 		rv = nng_socket_set_int(s, role == MNEMO_MSG_SUB ? NNG_OPT_RECVBUF : NNG_OPT_SENDBUF,
-					1024);
+					cfg->queue_len != 0 ? (int)cfg->queue_len : 1024);
 	}
 	/* Reconnect quickly after a peer restarts, without hammering a dead address. */
 	if (rv == 0) {

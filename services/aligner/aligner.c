@@ -218,7 +218,10 @@ load(void *arg)
 			return NULL;
 		}
 	}
-	r = mnemo_feed_start(al->cfg.store_pub_url, seq, 3000, &al->lim, &ops, al, &al->feed);
+	r = mnemo_feed_start(&(struct mnemo_feed_config){.sub_url = al->cfg.store_pub_url,
+							 .from_seq = seq,
+							 .lim = al->lim},
+			     &ops, al, &al->feed);
 	pthread_mutex_lock(&al->state_lock);
 	if (r < 0) {
 		mnemo_log_err("aligner", "following %s failed: %s; lookups will fail",

@@ -17,17 +17,16 @@ static const char usage[] =
 	"every worker that dials in takes a share of the requests.\n"
 	"\n"
 	"Options:\n"
-	"  --http HOST:PORT     HTTP/JSON API (gateway; default 127.0.0.1:8700)\n"
-	"  --nng URL            nng request socket (gateway; default tcp://127.0.0.1:8701)\n"
-	"  --pub URL            change feed (gateway: default tcp://127.0.0.1:8702;\n"
-	"                       store: where it publishes, default tcp://127.0.0.1:8706)\n"
-	"  --listen URL         store: its request socket (default tcp://127.0.0.1:8705)\n"
-	"  --dial URL           segmenter, aligner: the gateway's URL for them\n"
-	"                       (defaults tcp://127.0.0.1:8703 and :8704)\n"
-	"  --segmenters URL     gateway: where segmenters dial in\n"
-	"  --aligners URL       gateway: where aligners dial in\n"
-	"  --store URL          gateway, aligner: the store's request socket\n"
-	"  --store-pub URL      gateway, aligner: the store's change feed\n"
+	"Options (each means the same for every service, so one set can be given to all):\n"
+	"  --http HOST:PORT     the HTTP/JSON API (default 127.0.0.1:8700)\n"
+	"  --nng URL            the nng request socket (default tcp://127.0.0.1:8701)\n"
+	"  --pub URL            the change feed for clients (default tcp://127.0.0.1:8702)\n"
+	"  --store URL          the store's request socket (default tcp://127.0.0.1:8705);\n"
+	"                       --listen URL is the same, for the store\n"
+	"  --store-pub URL      the store's change feed (default tcp://127.0.0.1:8706)\n"
+	"  --segmenters URL     where segmenters dial the gateway (default tcp://127.0.0.1:8703)\n"
+	"  --aligners URL       where aligners dial the gateway (default tcp://127.0.0.1:8704)\n"
+	"  --dial URL           segmenter, aligner: the gateway URL to dial, if not the above\n"
 	"  --run-dir DIR        every URL between mnemo's processes as ipc:// in DIR\n"
 	"  --threads N          requests the service handles at once\n"
 	"\n"
@@ -46,7 +45,8 @@ enum service { SVC_ALL, SVC_GATEWAY, SVC_SEGMENTER, SVC_ALIGNER, SVC_STORE };
 
 static const char *const service_names[] = {"all", "gateway", "segmenter", "aligner", "store"};
 
-/* Flags name config keys; which key depends on the service being run. */
+/* Flags name config keys. A flag means the same in every service, so one command line
+ * (mnemo supervise passes its own to every process) configures all of them. */
 static const char *
 key_for(int opt, enum service svc)
 {
@@ -56,19 +56,13 @@ key_for(int opt, enum service svc)
 	case OPT_NNG:
 		return "gateway.nng";
 	case OPT_PUB:
-		return svc == SVC_STORE ? "store.pub" : "gateway.pub";
-	case OPT_LISTEN:
-		return "store.listen";
+		return "gateway.pub";
 	case OPT_DIAL:
 		return svc == SVC_ALIGNER ? "aligner.dial" : "segmenter.dial";
 	case OPT_SEGMENTERS:
-		return "gateway.segmenters";
+		return svc == SVC_SEGMENTER ? "segmenter.dial" : "gateway.segmenters";
 	case OPT_ALIGNERS:
-		return "gateway.aligners";
-	case OPT_STORE:
-		return svc == SVC_ALIGNER ? "aligner.store" : "gateway.store";
-	case OPT_STORE_PUB:
-		return svc == SVC_ALIGNER ? "aligner.store_pub" : "gateway.store_pub";
+		return svc == SVC_ALIGNER ? "aligner.dial" : "gateway.aligners";
 	case OPT_THREADS:
 		switch (svc) {
 		case SVC_STORE:
@@ -83,6 +77,23 @@ key_for(int opt, enum service svc)
 	default:
 		return NULL;
 	}
+}
+
+/* --store and --store-pub name the store's two sockets: where the store listens and
+ * publishes, and where the gateway and the aligners find it. */
+static int
+set_store_url(struct mnemo_config *cfg, int opt, const char *url, char *err, size_t err_size)
+{
+	static const char *const request_keys[] = {"store.listen", "gateway.store", "aligner.store"};
+	static const char *const pub_keys[] = {"store.pub", "gateway.store_pub", "aligner.store_pub"};
+	const char *const *keys = opt == OPT_STORE_PUB ? pub_keys : request_keys;
+
+	for (int i = 0; i < 3; i++) {
+		if (mnemo_config_set(cfg, keys[i], url, err, err_size) < 0) {
+			return -1;
+		}
+	}
+	return 0;
 }
 
 static void
@@ -139,7 +150,9 @@ run(struct cli *cli, enum service svc)
 			return cli_fail("%s", cli->err);
 		}
 		r = store_start(&cfg->store, &emb.store, &step);
-		snprintf(cli->err, sizeof(cli->err), "store: %s %s", step, cfg->store.db_path);
+		snprintf(cli->err, sizeof(cli->err), "store: %s (database %s, requests on %s, "
+			 "changes on %s)", step, cfg->store.db_path, cfg->store.listen_url,
+			 cfg->store.pub_url);
 		break;
 	case SVC_GATEWAY:
 		r = gateway_start(&cfg->gateway, &emb.gateway, &step);
@@ -186,7 +199,8 @@ cmd_serve(int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	struct {
-		const char *key, *value;
+		int opt;
+		const char *value;
 	} sets[32];
 	size_t n_sets = 0;
 	enum service svc = SVC_ALL;
@@ -221,8 +235,8 @@ cmd_serve(int argc, char **argv)
 		}
 		if (opt == OPT_RUN_DIR) {
 			run_dir = optarg;
-		} else if (key_for(opt, svc) != NULL && n_sets < 32) {
-			sets[n_sets].key = key_for(opt, svc);
+		} else if (opt >= OPT_HTTP && opt <= OPT_THREADS && n_sets < 32) {
+			sets[n_sets].opt = opt;
 			sets[n_sets++].value = optarg;
 		} else {
 			fputs(usage, stderr);
@@ -246,8 +260,14 @@ cmd_serve(int argc, char **argv)
 		return cli_fail("%s", cli.err);
 	}
 	for (size_t i = 0; i < n_sets; i++) {
-		if (mnemo_config_set(&cli.cfg, sets[i].key, sets[i].value, cli.err,
-				     sizeof(cli.err)) < 0) {
+		int opt_i = sets[i].opt;
+		int r = opt_i == OPT_STORE || opt_i == OPT_STORE_PUB || opt_i == OPT_LISTEN
+				? set_store_url(&cli.cfg, opt_i == OPT_LISTEN ? OPT_STORE : opt_i,
+						sets[i].value, cli.err, sizeof(cli.err))
+				: mnemo_config_set(&cli.cfg, key_for(opt_i, svc), sets[i].value,
+						   cli.err, sizeof(cli.err));
+
+		if (r < 0) {
 			return cli_fail("%s", cli.err);
 		}
 	}

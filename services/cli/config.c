@@ -45,6 +45,8 @@ keys(struct mnemo_config *cfg, struct mnemo_cfg_key *out)
 		    "close an HTTP connection idle this many seconds"),
 		U32("gateway", "heartbeat_ms", gateway.heartbeat_ms, 10, 60000,
 		    "heartbeat period on the change feed, in milliseconds"),
+		U32("gateway", "pub_queue", gateway.pub_queue, 1, 1000000,
+		    "changes queued per subscriber before it starts missing them"),
 		BYTES("gateway", "max_body_bytes", gateway.max_body_bytes, KiB, GiB,
 		      "largest HTTP request body"),
 		BYTES("gateway", "max_message_bytes", gateway.max_message_bytes, KiB, GiB,

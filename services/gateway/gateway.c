@@ -29,6 +29,7 @@ gateway_config_init(struct gateway_config *cfg)
 	cfg->max_connections = 256;
 	cfg->idle_timeout_s = 30;
 	cfg->heartbeat_ms = 1000;
+	cfg->pub_queue = 1024;
 	cfg->max_body_bytes = 4u << 20;
 	cfg->max_message_bytes = 4u << 20;
 	cfg->backend_max_message_bytes = 64u << 20;
@@ -417,8 +418,10 @@ relay(void *arg)
 	}
 	mnemo_arena_fini(&arena);
 	note_seq(gw, start);
-	r = mnemo_feed_start(gw->cfg.store_pub_url, start, 3000, &gw->backend_lim, &ops, gw,
-			     &gw->feed);
+	r = mnemo_feed_start(&(struct mnemo_feed_config){.sub_url = gw->cfg.store_pub_url,
+							 .from_seq = start,
+							 .lim = gw->backend_lim},
+			     &ops, gw, &gw->feed);
 	if (r < 0) {
 		mnemo_log_err("gateway", "following the store's feed failed: %s; no updates relayed",
 			      mnemo_strerror(r));
@@ -572,7 +575,8 @@ gateway_start(const struct gateway_config *cfg, struct gateway **ret, const char
 		r = open_backend(gw, &gw->store, "store", cfg->store_url, 0);
 	}
 	if (r == 0 && cfg->pub_url[0] != '\0') {
-		struct mnemo_msg_socket_config sc = {.max_message_bytes = cfg->max_message_bytes};
+		struct mnemo_msg_socket_config sc = {.max_message_bytes = cfg->max_message_bytes,
+						     .queue_len = cfg->pub_queue};
 
 		*err_detail = "listening on the pub URL";
 		r = mnemo_msg_socket_open(MNEMO_MSG_PUB, &sc, &gw->pub);

@@ -23,6 +23,7 @@ struct gateway_config {
 	uint32_t max_connections;  /* [gateway] max_connections, default 256: HTTP */
 	uint32_t idle_timeout_s;   /* [gateway] idle_timeout_s, default 30: HTTP */
 	uint32_t heartbeat_ms;     /* [gateway] heartbeat_ms, default 1000: on the pub socket */
+	uint32_t pub_queue;        /* [gateway] pub_queue, default 1024: per subscriber */
 	uint64_t max_body_bytes;   /* [gateway] max_body_bytes, default 4 MiB: HTTP bodies */
 	uint64_t max_message_bytes;         /* [gateway] max_message_bytes, default 4 MiB: nng */
 	uint64_t backend_max_message_bytes; /* [gateway] backend_max_message_bytes, 64 MiB */

@@ -335,7 +335,7 @@ gateway_http_handle(struct gateway *gw, const struct gateway_http_request *req,
 	if (out->status >= 200 && out->status < 600) {
 		atomic_fetch_add(&c->http[out->status / 100], 1);
 	}
-	if (out->status >= 500) {
+	if (out->status >= 500 && strcmp(req->path, "/healthz") != 0) {
 		mnemo_log_warn("gateway", "req=%016" PRIx64 " %s %s -> %d", out->request_id,
 			       req->method, req->path, out->status);
 	} else {
