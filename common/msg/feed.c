@@ -24,6 +24,7 @@ struct mnemo_feed {
 	pthread_cond_t advanced; /* last_seq grew, or the feed is stopping */
 	uint64_t last_seq;
 	int stopping;
+	int interrupted; /* waits return at once */
 
 	pthread_t thread;
 	int started;
@@ -219,6 +220,18 @@ mnemo_feed_start(const struct mnemo_feed_config *cfg, const struct mnemo_feed_op
 }
 
 void
+mnemo_feed_interrupt(struct mnemo_feed *feed)
+{
+	if (feed == NULL) {
+		return;
+	}
+	pthread_mutex_lock(&feed->lock);
+	feed->interrupted = 1;
+	pthread_cond_broadcast(&feed->advanced);
+	pthread_mutex_unlock(&feed->lock);
+}
+
+void
 mnemo_feed_stop(struct mnemo_feed *feed)
 {
 	if (feed == NULL) {
@@ -278,7 +291,7 @@ mnemo_feed_wait(struct mnemo_feed *feed, uint64_t after, uint32_t timeout_ms)
 
 	deadline_in(&ts, timeout_ms);
 	pthread_mutex_lock(&feed->lock);
-	while (feed->last_seq <= after && !feed->stopping && r == 0) {
+	while (feed->last_seq <= after && !feed->stopping && !feed->interrupted && r == 0) {
 		r = pthread_cond_timedwait(&feed->advanced, &feed->lock, &ts);
 	}
 	seq = feed->last_seq;

@@ -54,8 +54,8 @@ struct gateway {
 	nng_socket pub; /* the relayed change feed */
 	int has_pub;
 
-	struct mnemo_feed *feed;
-	atomic_ullong last_seq; /* highest seq written through us or relayed */
+	struct mnemo_feed *_Atomic feed; /* set by the relay thread once it follows the store */
+	_Atomic uint64_t last_seq; /* highest seq written through us or relayed */
 	pthread_t relay;
 	int relay_started;
 	pthread_mutex_t lock;
@@ -262,6 +262,7 @@ updates(struct gateway *gw, const Mnemo__Envelope *req, Mnemo__Envelope *reply,
 	struct mnemo_arena *arena, struct mnemo_fault *f)
 {
 	uint32_t wait_ms = req->updates_request->wait_ms;
+	struct mnemo_feed *feed = atomic_load(&gw->feed);
 	int r;
 
 	if (wait_ms > MAX_WAIT_MS) {
@@ -270,11 +271,11 @@ updates(struct gateway *gw, const Mnemo__Envelope *req, Mnemo__Envelope *reply,
 	}
 	r = forward(gw, &gw->store, req, reply, arena, f);
 	if (r < 0 || is_error(reply) || reply->updates_reply->n_updates > 0 || wait_ms == 0 ||
-	    gw->feed == NULL) {
+	    feed == NULL) {
 		return r;
 	}
 	/* Long poll: wait for the next change to be relayed, then ask again. */
-	if (mnemo_feed_wait(gw->feed, req->updates_request->since, wait_ms) >
+	if (mnemo_feed_wait(feed, req->updates_request->since, wait_ms) >
 	    req->updates_request->since) {
 		r = forward(gw, &gw->store, req, reply, arena, f);
 	}
@@ -388,6 +389,7 @@ relay(void *arg)
 {
 	static const struct mnemo_feed_ops ops = {relay_fetch, relay_apply};
 	struct gateway *gw = arg;
+	struct mnemo_feed *feed = NULL;
 	struct mnemo_arena arena;
 	uint64_t start = 0;
 	int r;
@@ -421,7 +423,8 @@ relay(void *arg)
 	r = mnemo_feed_start(&(struct mnemo_feed_config){.sub_url = gw->cfg.store_pub_url,
 							 .from_seq = start,
 							 .lim = gw->backend_lim},
-			     &ops, gw, &gw->feed);
+			     &ops, gw, &feed);
+	atomic_store(&gw->feed, feed);
 	if (r < 0) {
 		mnemo_log_err("gateway", "following the store's feed failed: %s; no updates relayed",
 			      mnemo_strerror(r));
@@ -437,7 +440,7 @@ relay(void *arg)
 		}
 		mnemo_msg_envelope_init(&env, 0);
 		mnemo__heartbeat__init(&hb);
-		hb.last_seq = mnemo_feed_last_seq(gw->feed);
+		hb.last_seq = mnemo_feed_last_seq(feed);
 		env.body_case = MNEMO__ENVELOPE__BODY_HEARTBEAT;
 		env.heartbeat = &hb;
 		(void)mnemo_msg_publish(gw->pub, &env, gw->backend_lim.max_message_bytes);
@@ -499,8 +502,8 @@ gateway_metrics(struct gateway *gw, size_t *ret_len)
 			"mnemo_nng_rejected_total %llu\n",
 			atomic_load(&s->requests), atomic_load(&s->rejected));
 	}
-	if (gw->feed != NULL) {
-		const struct mnemo_feed_stats *s = mnemo_feed_stats(gw->feed);
+	if (atomic_load(&gw->feed) != NULL) {
+		const struct mnemo_feed_stats *s = mnemo_feed_stats(atomic_load(&gw->feed));
 
 		fprintf(out,
 			"# HELP mnemo_feed_gaps_total Gaps in the store's feed, filled by fetching.\n"
@@ -622,11 +625,7 @@ gateway_stop(struct gateway *gw)
 	if (gw == NULL) {
 		return;
 	}
-	gateway_http_stop(gw->http);
-	mnemo_msg_server_stop(gw->front_server);
-	if (gw->has_front) {
-		nng_close(gw->front);
-	}
+	/* Long polls end first, so that the HTTP server's threads can be joined. */
 	pthread_mutex_lock(&gw->lock);
 	gw->stopping = 1;
 	pthread_cond_broadcast(&gw->stop_cond);
@@ -634,7 +633,13 @@ gateway_stop(struct gateway *gw)
 	if (gw->relay_started) {
 		pthread_join(gw->relay, NULL);
 	}
-	mnemo_feed_stop(gw->feed);
+	mnemo_feed_interrupt(atomic_load(&gw->feed));
+	gateway_http_stop(gw->http);
+	mnemo_msg_server_stop(gw->front_server);
+	if (gw->has_front) {
+		nng_close(gw->front);
+	}
+	mnemo_feed_stop(atomic_load(&gw->feed));
 	if (gw->has_pub) {
 		nng_close(gw->pub);
 	}

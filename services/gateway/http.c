@@ -512,7 +512,7 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	}
 }
 
-static void
+static void __attribute__((format(printf, 2, 0)))
 on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	char line[512];

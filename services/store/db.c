@@ -82,8 +82,8 @@ static const char *const stmt_sql[N_STMTS] = {
 	[ST_DELETE_VARIANTS] = "DELETE FROM variant WHERE unit_id = ?",
 	[ST_INSERT_CHANGE] = "INSERT INTO change (seq, op, unit_id, at, unit) VALUES (?, ?, ?, ?, ?)",
 	/* AUTOINCREMENT's counter: the next id even if the highest unit was deleted. */
-	[ST_NEXT_UNIT_ID] = "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = "
-			    "'unit'), 0), coalesce((SELECT max(id) FROM unit), 0)) + 1",
+	[ST_NEXT_UNIT_ID] = ("SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = "
+			     "'unit'), 0), coalesce((SELECT max(id) FROM unit), 0)) + 1"),
 };
 
 struct store_db {

@@ -34,10 +34,26 @@ h_sleep_ms(unsigned ms)
 	}
 }
 
-static void
+/* A process stopped by SIGTERM must exit 0 (or die of the SIGTERM itself): anything else
+ * is a crash, or a leak report from LeakSanitizer in the sanitizer build. */
+static int
+stopped_cleanly(const struct h_proc *p, int status)
+{
+	if ((WIFEXITED(status) && WEXITSTATUS(status) == 0) ||
+	    (WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM)) {
+		return 1;
+	}
+	fprintf(stderr, "harness: %s (pid %d) did not stop cleanly: %s %d (see %s.log)\n",
+		p->name, (int)p->pid, WIFEXITED(status) ? "exit status" : "signal",
+		WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status), p->name);
+	return 0;
+}
+
+static int
 kill_all(struct harness *h)
 {
-	uint64_t deadline = h_now_ms() + 5000;
+	uint64_t deadline = h_now_ms() + 10000;
+	int unclean = 0;
 
 	for (int i = 0; i < h->n_procs; i++) {
 		if (h->procs[i].pid > 0) {
@@ -47,17 +63,24 @@ kill_all(struct harness *h)
 	}
 	for (int i = 0; i < h->n_procs; i++) {
 		while (h->procs[i].pid > 0) {
-			if (waitpid(h->procs[i].pid, NULL, WNOHANG) != 0) {
+			int status;
+
+			if (waitpid(h->procs[i].pid, &status, WNOHANG) == h->procs[i].pid) {
+				unclean += !stopped_cleanly(&h->procs[i], status);
 				h->procs[i].pid = 0;
 			} else if (h_now_ms() > deadline) {
+				fprintf(stderr, "harness: %s did not stop within 10 s, killing it\n",
+					h->procs[i].name);
 				kill(h->procs[i].pid, SIGKILL);
 				waitpid(h->procs[i].pid, NULL, 0);
 				h->procs[i].pid = 0;
+				unclean++;
 			} else {
 				h_sleep_ms(10);
 			}
 		}
 	}
+	return unclean;
 }
 
 static void
@@ -106,12 +129,13 @@ h_init(struct harness *h, int argc, char **argv, unsigned watchdog_s)
 	fprintf(stderr, "scratch folder %s\n", h->dir);
 }
 
-void
+int
 h_cleanup(struct harness *h, int keep)
 {
 	char cmd[512];
+	int unclean = kill_all(h);
 
-	kill_all(h);
+	keep |= unclean;
 	alarm(0);
 	if (getenv("MNEMO_KEEP") == NULL && !keep) {
 		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", h->dir);
@@ -123,6 +147,7 @@ h_cleanup(struct harness *h, int keep)
 	}
 	curl_global_cleanup();
 	current = NULL;
+	return unclean;
 }
 
 const char *

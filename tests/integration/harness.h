@@ -26,8 +26,9 @@ struct harness {
 
 /* argv[1] is the mnemo binary (meson passes it). Starts a watchdog of watchdog_s. */
 void h_init(struct harness *h, int argc, char **argv, unsigned watchdog_s);
-/* Kills every process; removes the folder unless keep or MNEMO_KEEP is set. */
-void h_cleanup(struct harness *h, int keep);
+/* Stops every process with SIGTERM and returns how many did not stop cleanly (a crash,
+ * a leak report, a hang); removes the folder unless keep, MNEMO_KEEP or that happened. */
+int h_cleanup(struct harness *h, int keep);
 
 /* Starts `mnemo args...` in h->dir with stdout and stderr in <dir>/<name>.log. */
 pid_t h_spawn(struct harness *h, const char *name, const char *const *args);

@@ -335,6 +335,6 @@ main(int argc, char **argv)
 		CHECK_INT(waitpid(pid, NULL, WNOHANG), 0);
 		CHECK_INT(h_wait_healthy(base, 1, 1, 2000), 0);
 	}
-	h_cleanup(&h, check_failures);
+	CHECK_INT(h_cleanup(&h, check_failures), 0);
 	return check_exit();
 }

@@ -265,6 +265,6 @@ main(int argc, char **argv)
 		test_watch(&h);
 		CHECK_INT(waitpid(pid, NULL, WNOHANG), 0);
 	}
-	h_cleanup(&h, check_failures);
+	CHECK_INT(h_cleanup(&h, check_failures), 0);
 	return check_exit();
 }

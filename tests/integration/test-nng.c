@@ -308,6 +308,6 @@ main(int argc, char **argv)
 		CHECK_INT(waitpid(pid, NULL, WNOHANG), 0);
 	}
 	mnemo_arena_fini(&arena);
-	h_cleanup(&h, check_failures);
+	CHECK_INT(h_cleanup(&h, check_failures), 0);
 	return check_exit();
 }

@@ -293,6 +293,6 @@ main(int argc, char **argv)
 	h_init(&h, argc, argv, 240);
 	test_split(&h);
 	test_supervise(&h);
-	h_cleanup(&h, check_failures);
+	CHECK_INT(h_cleanup(&h, check_failures), 0);
 	return check_exit();
 }
