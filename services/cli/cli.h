@@ -27,10 +27,13 @@ struct embedded {
 	struct gateway *gateway;
 };
 
-/* Starts the chosen services over inproc://; with_clients keeps the gateway's HTTP, nng
- * and pub listeners (mnemo serve all), otherwise the gateway has none (local mode). */
-int embedded_start(struct mnemo_config *cfg, unsigned which, int with_clients,
-		   struct embedded *ret, char *err, size_t err_size);
+/* Points cfg's URLs between the chosen services at inproc://. with_clients keeps the
+ * gateway's HTTP, nng and pub listeners (mnemo serve all); without, it has none (local
+ * mode). */
+void embedded_config_inproc(struct mnemo_config *cfg, unsigned which, int with_clients);
+/* Starts the chosen services in this process, listeners first. */
+int embedded_start(struct mnemo_config *cfg, unsigned which, struct embedded *ret, char *err,
+		   size_t err_size);
 void embedded_stop(struct embedded *emb);
 
 struct cli {

@@ -43,7 +43,8 @@ client_open(struct cli *cli, unsigned local_services, struct client **ret)
 			free(c);
 			return -1;
 		}
-		if (embedded_start(&cli->cfg, local_services | EMBED_GATEWAY, 0, &c->emb, cli->err,
+		embedded_config_inproc(&cli->cfg, local_services | EMBED_GATEWAY, 0);
+		if (embedded_start(&cli->cfg, local_services | EMBED_GATEWAY, &c->emb, cli->err,
 				   sizeof(cli->err)) < 0) {
 			free(c);
 			return -1;

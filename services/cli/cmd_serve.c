@@ -123,7 +123,6 @@ run(struct cli *cli, enum service svc)
 {
 	struct mnemo_config *cfg = &cli->cfg;
 	struct embedded emb = {0};
-	const char *step = "";
 	sigset_t stop;
 	int sig = 0, r = 0;
 
@@ -140,7 +139,8 @@ run(struct cli *cli, enum service svc)
 		if (cli_prepare_db(cli) < 0) {
 			return cli_fail("%s", cli->err);
 		}
-		r = embedded_start(cfg, EMBED_ALL, 1, &emb, cli->err, sizeof(cli->err));
+		embedded_config_inproc(cfg, EMBED_ALL, 1);
+		r = embedded_start(cfg, EMBED_ALL, &emb, cli->err, sizeof(cli->err));
 		if (r == 0) {
 			print_banner(cfg);
 		}
@@ -149,26 +149,20 @@ run(struct cli *cli, enum service svc)
 		if (cli_prepare_db(cli) < 0) {
 			return cli_fail("%s", cli->err);
 		}
-		r = store_start(&cfg->store, &emb.store, &step);
-		snprintf(cli->err, sizeof(cli->err), "store: %s (database %s, requests on %s, "
-			 "changes on %s)", step, cfg->store.db_path, cfg->store.listen_url,
-			 cfg->store.pub_url);
+		r = embedded_start(cfg, EMBED_STORE, &emb, cli->err, sizeof(cli->err));
 		break;
 	case SVC_GATEWAY:
-		r = gateway_start(&cfg->gateway, &emb.gateway, &step);
-		snprintf(cli->err, sizeof(cli->err), "gateway: %s", step);
+		r = embedded_start(cfg, EMBED_GATEWAY, &emb, cli->err, sizeof(cli->err));
 		break;
 	case SVC_SEGMENTER:
-		r = segmenter_start(&cfg->segmenter, &emb.segmenter);
-		snprintf(cli->err, sizeof(cli->err), "segmenter: dialling %s", cfg->segmenter.dial_url);
+		r = embedded_start(cfg, EMBED_SEGMENTER, &emb, cli->err, sizeof(cli->err));
 		break;
 	case SVC_ALIGNER:
-		r = aligner_start(&cfg->aligner, &emb.aligner);
-		snprintf(cli->err, sizeof(cli->err), "aligner: dialling %s", cfg->aligner.dial_url);
+		r = embedded_start(cfg, EMBED_ALIGNER, &emb, cli->err, sizeof(cli->err));
 		break;
 	}
 	if (r < 0) {
-		return cli_fail("%s: %s", cli->err, mnemo_strerror(r));
+		return cli_fail("%s", cli->err);
 	}
 	if (svc == SVC_GATEWAY) {
 		mnemo_log_info("gateway", "HTTP on %s, nng on %s, updates on %s",

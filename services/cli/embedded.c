@@ -5,20 +5,16 @@
 #include "cli.h"
 #include "log.h"
 
-int
-embedded_start(struct mnemo_config *cfg, unsigned which, int with_clients, struct embedded *emb,
-	       char *err, size_t err_size)
+void
+embedded_config_inproc(struct mnemo_config *cfg, unsigned which, int with_clients)
 {
-	const char *step = "";
-	int r = 0;
-
-	memset(emb, 0, sizeof(*emb));
 	mnemo_config_inproc(cfg);
 	if (!with_clients) {
 		cfg->gateway.http_addr[0] = '\0';
 		cfg->gateway.nng_url[0] = '\0';
 		cfg->gateway.pub_url[0] = '\0';
 	}
+	/* A service not started here is not waited for: requests for it fail at once. */
 	if (!(which & EMBED_STORE)) {
 		cfg->gateway.store_url[0] = '\0';
 	}
@@ -28,33 +24,41 @@ embedded_start(struct mnemo_config *cfg, unsigned which, int with_clients, struc
 	if (!(which & EMBED_ALIGNER)) {
 		cfg->gateway.aligners_url[0] = '\0';
 	}
+}
+
+int
+embedded_start(struct mnemo_config *cfg, unsigned which, struct embedded *emb, char *err,
+	       size_t err_size)
+{
+	int r = 0;
+
+	memset(emb, 0, sizeof(*emb));
 	/* Listeners first (store, gateway), then the workers that dial them. */
 	if (which & EMBED_STORE) {
-		r = store_start(&cfg->store, &emb->store, &step);
+		r = store_start(&cfg->store, &emb->store, err, err_size);
 		if (r < 0) {
-			snprintf(err, err_size, "store: %s %s: %s", step, cfg->store.db_path,
-				 mnemo_strerror(r));
 			goto fail;
 		}
 	}
 	if (which & EMBED_GATEWAY) {
-		r = gateway_start(&cfg->gateway, &emb->gateway, &step);
+		r = gateway_start(&cfg->gateway, &emb->gateway, err, err_size);
 		if (r < 0) {
-			snprintf(err, err_size, "gateway: %s: %s", step, mnemo_strerror(r));
 			goto fail;
 		}
 	}
 	if (which & EMBED_SEGMENTER) {
 		r = segmenter_start(&cfg->segmenter, &emb->segmenter);
 		if (r < 0) {
-			snprintf(err, err_size, "segmenter: %s", mnemo_strerror(r));
+			snprintf(err, err_size, "segmenter: dialling %s: %s", cfg->segmenter.dial_url,
+				 mnemo_strerror(r));
 			goto fail;
 		}
 	}
 	if (which & EMBED_ALIGNER) {
 		r = aligner_start(&cfg->aligner, &emb->aligner);
 		if (r < 0) {
-			snprintf(err, err_size, "aligner: %s", mnemo_strerror(r));
+			snprintf(err, err_size, "aligner: dialling %s: %s", cfg->aligner.dial_url,
+				 mnemo_strerror(r));
 			goto fail;
 		}
 	}

@@ -551,9 +551,10 @@ open_backend(struct gateway *gw, struct backend *b, const char *name, const char
 }
 
 int
-gateway_start(const struct gateway_config *cfg, struct gateway **ret, const char **err_detail)
+gateway_start(const struct gateway_config *cfg, struct gateway **ret, char *err, size_t err_size)
 {
 	struct gateway *gw = calloc(1, sizeof(*gw));
+	char what[GATEWAY_URL_MAX + 64] = "starting";
 	int r;
 
 	if (gw == NULL) {
@@ -567,21 +568,21 @@ gateway_start(const struct gateway_config *cfg, struct gateway **ret, const char
 	pthread_mutex_init(&gw->lock, NULL);
 	pthread_cond_init(&gw->stop_cond, NULL);
 
-	*err_detail = "listening for segmenters";
+	snprintf(what, sizeof(what), "listening on %s ([gateway] segmenters)", cfg->segmenters_url);
 	r = open_backend(gw, &gw->segmenters, "segmenter", cfg->segmenters_url, 1);
 	if (r == 0) {
-		*err_detail = "listening for aligners";
+		snprintf(what, sizeof(what), "listening on %s ([gateway] aligners)", cfg->aligners_url);
 		r = open_backend(gw, &gw->aligners, "aligner", cfg->aligners_url, 1);
 	}
 	if (r == 0) {
-		*err_detail = "dialling the store";
+		snprintf(what, sizeof(what), "dialling %s ([gateway] store)", cfg->store_url);
 		r = open_backend(gw, &gw->store, "store", cfg->store_url, 0);
 	}
 	if (r == 0 && cfg->pub_url[0] != '\0') {
 		struct mnemo_msg_socket_config sc = {.max_message_bytes = cfg->max_message_bytes,
 						     .queue_len = cfg->pub_queue};
 
-		*err_detail = "listening on the pub URL";
+		snprintf(what, sizeof(what), "listening on %s ([gateway] pub)", cfg->pub_url);
 		r = mnemo_msg_socket_open(MNEMO_MSG_PUB, &sc, &gw->pub);
 		gw->has_pub = r == 0;
 		if (r == 0) {
@@ -589,14 +590,14 @@ gateway_start(const struct gateway_config *cfg, struct gateway **ret, const char
 		}
 	}
 	if (r == 0 && gw->store.open) {
-		*err_detail = "starting the feed relay";
+		snprintf(what, sizeof(what), "starting the feed relay");
 		r = -pthread_create(&gw->relay, NULL, relay, gw);
 		gw->relay_started = r == 0;
 	}
 	if (r == 0 && cfg->nng_url[0] != '\0') {
 		struct mnemo_msg_socket_config sc = {.max_message_bytes = cfg->max_message_bytes};
 
-		*err_detail = "listening on the nng URL";
+		snprintf(what, sizeof(what), "listening on %s ([gateway] nng)", cfg->nng_url);
 		r = mnemo_msg_socket_open(MNEMO_MSG_REP, &sc, &gw->front);
 		gw->has_front = r == 0;
 		if (r == 0) {
@@ -608,10 +609,11 @@ gateway_start(const struct gateway_config *cfg, struct gateway **ret, const char
 		}
 	}
 	if (r == 0 && cfg->http_addr[0] != '\0') {
-		*err_detail = "starting the HTTP server";
+		snprintf(what, sizeof(what), "serving HTTP on %s ([gateway] http)", cfg->http_addr);
 		r = gateway_http_start(gw, cfg, &gw->http);
 	}
 	if (r < 0) {
+		snprintf(err, err_size, "gateway: %s: %s", what, mnemo_strerror(r));
 		gateway_stop(gw);
 		return r;
 	}

@@ -33,8 +33,10 @@ void gateway_config_init(struct gateway_config *cfg);
 
 struct gateway;
 
-/* Returns 0 or a negative errno; *err_detail (static) names the step that failed. */
-int gateway_start(const struct gateway_config *cfg, struct gateway **ret, const char **err_detail);
+/* Returns 0, or a negative errno with err saying what failed ("gateway: listening on URL
+ * ([gateway] pub): Address already in use"). */
+int gateway_start(const struct gateway_config *cfg, struct gateway **ret, char *err,
+		  size_t err_size);
 void gateway_stop(struct gateway *gw);
 
 /* ---- the HTTP API, callable without a socket (the command line's local mode uses it) ---- */

@@ -377,9 +377,10 @@ handle(void *arg, const Mnemo__Envelope *req, Mnemo__Envelope *reply, struct mne
 }
 
 int
-store_start(const struct store_config *cfg, struct store **ret, const char **err_detail)
+store_start(const struct store_config *cfg, struct store **ret, char *err, size_t err_size)
 {
 	struct store *st = calloc(1, sizeof(*st));
+	char what[STORE_PATH_MAX + 64] = "starting";
 	struct store_db_limits dl = {cfg->max_text_bytes, 64, 256};
 	struct mnemo_msg_socket_config sc = {.max_message_bytes = cfg->max_message_bytes};
 	pthread_condattr_t ca;
@@ -400,34 +401,34 @@ store_start(const struct store_config *cfg, struct store **ret, const char **err
 	pthread_condattr_destroy(&ca);
 	pthread_cond_init(&st->jobs_done, NULL);
 
-	*err_detail = "opening the database";
+	snprintf(what, sizeof(what), "opening the database %s ([store] db)", cfg->db_path);
 	r = store_db_open(cfg->db_path, 0, cfg->synchronous_full, &dl, &st->writer_db);
 	if (r < 0) {
 		goto fail;
 	}
-	*err_detail = "opening the publish socket";
+	snprintf(what, sizeof(what), "opening the publish socket");
 	r = mnemo_msg_socket_open(MNEMO_MSG_PUB, &sc, &st->pub);
 	st->has_pub = r == 0;
 	if (r == 0) {
-		*err_detail = "listening on the publish URL";
+		snprintf(what, sizeof(what), "listening on %s ([store] pub)", cfg->pub_url);
 		r = mnemo_msg_listen(st->pub, cfg->pub_url);
 	}
 	if (r == 0) {
-		*err_detail = "starting the writer thread";
+		snprintf(what, sizeof(what), "starting the writer thread");
 		r = -pthread_create(&st->writer, NULL, write_loop, st);
 		st->writer_started = r == 0;
 	}
 	if (r == 0) {
-		*err_detail = "opening the request socket";
+		snprintf(what, sizeof(what), "opening the request socket");
 		r = mnemo_msg_socket_open(MNEMO_MSG_REP, &sc, &st->rep);
 		st->has_rep = r == 0;
 	}
 	if (r == 0) {
-		*err_detail = "listening on the request URL";
+		snprintf(what, sizeof(what), "listening on %s ([store] listen)", cfg->listen_url);
 		r = mnemo_msg_listen(st->rep, cfg->listen_url);
 	}
 	if (r == 0) {
-		*err_detail = "starting the request threads";
+		snprintf(what, sizeof(what), "starting the request threads");
 		r = mnemo_msg_server_start(st->rep, cfg->threads, &st->lim, "store", handle, st,
 					   &st->server);
 	}
@@ -440,6 +441,7 @@ store_start(const struct store_config *cfg, struct store **ret, const char **err
 	*ret = st;
 	return 0;
 fail:
+	snprintf(err, err_size, "store: %s: %s", what, mnemo_strerror(r));
 	store_stop(st);
 	return r;
 }

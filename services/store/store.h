@@ -4,6 +4,7 @@
  * socket, with a heartbeat carrying the last seq so subscribers notice what they missed. */
 #pragma once
 
+#include <stddef.h>
 #include <stdint.h>
 
 enum { STORE_URL_MAX = 512, STORE_PATH_MAX = 1024 };
@@ -24,8 +25,9 @@ void store_config_init(struct store_config *cfg);
 
 struct store;
 
-/* Opens the database and starts serving. Returns 0 or a negative errno; *err_detail (a
- * static string) says which step failed. */
-int store_start(const struct store_config *cfg, struct store **ret, const char **err_detail);
+/* Opens the database and starts serving. Returns 0, or a negative errno with err saying
+ * what failed ("store: opening the database PATH ([store] db): Permission denied"). */
+int store_start(const struct store_config *cfg, struct store **ret, char *err,
+		size_t err_size);
 /* Finishes the requests in progress, publishes nothing more, closes the database. */
 void store_stop(struct store *st);
