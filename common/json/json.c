@@ -190,16 +190,20 @@ integer_of(struct in *in, const json_t *v, int is_signed, long long *ret_s,
 		const char *s = json_string_value(v);
 		char *end;
 
+		/* strtoll and strtoull skip white space and take signs: be stricter. */
+		if (!((s[0] >= '0' && s[0] <= '9') || (is_signed && s[0] == '-' && s[1] >= '0' &&
+						       s[1] <= '9'))) {
+			return s[0] == '-' ? out_of_range(in, "zero or more")
+					   : out_of_range(in, "a whole number");
+		}
+
 		errno = 0;
 		if (is_signed) {
 			*ret_s = strtoll(s, &end, 10);
 			*ret_u = (unsigned long long)*ret_s;
 		} else {
-			*ret_u = s[0] == '-' ? 0 : strtoull(s, &end, 10);
+			*ret_u = strtoull(s, &end, 10);
 			*ret_s = (long long)*ret_u;
-			if (s[0] == '-') {
-				return out_of_range(in, "zero or more");
-			}
 		}
 		if (errno != 0 || end == s || *end != '\0') {
 			return out_of_range(in, "a whole number");
@@ -249,7 +253,7 @@ set_slot(struct in *in, const ProtobufCFieldDescriptor *fd, void *slot, const js
 			return wrong_type(in, v, "a string");
 		}
 		if (enum_value(ed, json_string_value(v), &value) < 0) {
-			char names[256] = "";
+			char names[1024] = "";
 			size_t n = 0;
 
 			for (unsigned i = 1; i < ed->n_values && n < sizeof(names) - 64; i++) {

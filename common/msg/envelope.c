@@ -43,7 +43,7 @@ static const struct {
 	{MNEMO__ERROR_CODE__ERROR_CODE_UNKNOWN_FIELD, "unknown_field", EINVAL},
 	{MNEMO__ERROR_CODE__ERROR_CODE_TOO_LARGE, "too_large", EMSGSIZE},
 	{MNEMO__ERROR_CODE__ERROR_CODE_NOT_FOUND, "not_found", ENOENT},
-	{MNEMO__ERROR_CODE__ERROR_CODE_METHOD_NOT_ALLOWED, "method_not_allowed", EOPNOTSUPP},
+	{MNEMO__ERROR_CODE__ERROR_CODE_METHOD_NOT_ALLOWED, "method_not_allowed", EBADRQC},
 	{MNEMO__ERROR_CODE__ERROR_CODE_CONFLICT, "conflict", EEXIST},
 	{MNEMO__ERROR_CODE__ERROR_CODE_UNAVAILABLE, "unavailable", EAGAIN},
 	{MNEMO__ERROR_CODE__ERROR_CODE_TIMEOUT, "timeout", ETIMEDOUT},
@@ -92,6 +92,8 @@ mnemo_msg_code_from_errno(int r)
 		return MNEMO__ERROR_CODE__ERROR_CODE_TOO_LARGE;
 	case ENOENT:
 		return MNEMO__ERROR_CODE__ERROR_CODE_NOT_FOUND;
+	case EBADRQC:
+		return MNEMO__ERROR_CODE__ERROR_CODE_METHOD_NOT_ALLOWED;
 	case EEXIST:
 		return MNEMO__ERROR_CODE__ERROR_CODE_CONFLICT;
 	case EAGAIN:
@@ -113,6 +115,7 @@ mnemo_msg_code_from_errno(int r)
 void
 mnemo_fault_clear(struct mnemo_fault *f)
 {
+	f->request_id = 0;
 	f->code = MNEMO__ERROR_CODE__ERROR_CODE_UNSPECIFIED;
 	f->field[0] = '\0';
 	f->offset = -1;
@@ -166,6 +169,7 @@ struct walk {
 	const uint8_t *base;
 	struct mnemo_fault *f;
 	char path[96];
+	uint64_t request_id; /* Envelope.request_id, once seen */
 };
 
 static int
@@ -199,6 +203,21 @@ malformed(struct walk *w, const uint8_t *at, const char *why)
 
 static int walk_message(struct walk *w, const ProtobufCMessageDescriptor *d, const uint8_t *p,
 			size_t len, uint32_t depth);
+
+/* 1 the first time a member of this oneof is seen in a message, 0 after. */
+static int
+first_of_oneof(unsigned *seen, size_t *n, unsigned case_offset)
+{
+	for (size_t i = 0; i < *n; i++) {
+		if (seen[i] == case_offset) {
+			return 0;
+		}
+	}
+	if (*n < 8) {
+		seen[(*n)++] = case_offset;
+	}
+	return 1;
+}
 
 static int
 walk_field(struct walk *w, const ProtobufCFieldDescriptor *fd, const uint8_t *p, size_t len,
@@ -234,6 +253,8 @@ walk_message(struct walk *w, const ProtobufCMessageDescriptor *d, const uint8_t 
 	     uint32_t depth)
 {
 	uint32_t counts[64] = {0};
+	unsigned oneofs[8]; /* the oneofs (by their case's offset) a field was seen in */
+	size_t n_oneofs = 0;
 	size_t pos = 0;
 
 	if (depth > w->lim->max_depth) {
@@ -258,6 +279,9 @@ walk_message(struct walk *w, const ProtobufCMessageDescriptor *d, const uint8_t 
 		case 0:
 			if (read_varint(p, len, &pos, &v) < 0) {
 				return malformed(w, at, "truncated varint");
+			}
+			if (depth == 0 && (tag >> 3) == 2) {
+				w->request_id = v;
 			}
 			break;
 		case 1:
@@ -285,14 +309,27 @@ walk_message(struct walk *w, const ProtobufCMessageDescriptor *d, const uint8_t 
 		default:
 			return malformed(w, at, "unsupported wire type");
 		}
-		if (fd != NULL && fd->label == PROTOBUF_C_LABEL_REPEATED) {
+		if (fd != NULL) {
 			size_t i = (size_t)(fd - d->fields);
 
-			if (i < 64 && ++counts[i] > w->lim->max_list) {
+			if (i < 64 && ++counts[i] > 1 && fd->label != PROTOBUF_C_LABEL_REPEATED) {
+				/* protobuf-c merges a repeated singular message into one: lists
+				 * in it would add up past max_list. No encoder writes it. */
+				return malformed(w, at, "a field given twice");
+			}
+			if (i < 64 && counts[i] > w->lim->max_list) {
+				size_t n = strlen(w->path);
+
+				snprintf(w->path + n, sizeof(w->path) - n, "%s%s", n ? "." : "",
+					 fd->name);
 				return mnemo_fault_set(w->f, MNEMO__ERROR_CODE__ERROR_CODE_TOO_LARGE,
-						       fd->name, at - w->base,
+						       w->path, at - w->base,
 						       "more than %u entries in list '%s'",
-						       w->lim->max_list, fd->name);
+						       w->lim->max_list, w->path);
+			}
+			if ((fd->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
+			    !first_of_oneof(oneofs, &n_oneofs, fd->quantifier_offset)) {
+				return malformed(w, at, "two fields of one oneof");
 			}
 		}
 	}
@@ -311,12 +348,12 @@ arena_free(void *data, void *p)
 	/* released with the whole arena */
 }
 
-int
-mnemo_msg_decode(const void *data, size_t len, const struct mnemo_msg_limits *lim,
-		 struct mnemo_arena *arena, Mnemo__Envelope **ret_env, struct mnemo_fault *f)
+static int
+decode(struct walk *w, const void *data, size_t len, struct mnemo_arena *arena,
+       Mnemo__Envelope **ret_env)
 {
-	struct walk w = {.lim = lim, .base = data, .f = f};
 	ProtobufCAllocator alloc = {arena_alloc, arena_free, arena};
+	struct mnemo_fault *f = w->f;
 	Mnemo__Envelope *env;
 	int r;
 
@@ -324,12 +361,12 @@ mnemo_msg_decode(const void *data, size_t len, const struct mnemo_msg_limits *li
 		return mnemo_fault_set(f, MNEMO__ERROR_CODE__ERROR_CODE_MALFORMED_MESSAGE, "", 0,
 				       "empty message");
 	}
-	if (len > lim->max_message_bytes) {
+	if (len > w->lim->max_message_bytes) {
 		return mnemo_fault_set(f, MNEMO__ERROR_CODE__ERROR_CODE_TOO_LARGE, "", -1,
 				       "message of %zu bytes is over the limit of %zu", len,
-				       lim->max_message_bytes);
+				       w->lim->max_message_bytes);
 	}
-	r = walk_message(&w, &mnemo__envelope__descriptor, data, len, 0);
+	r = walk_message(w, &mnemo__envelope__descriptor, data, len, 0);
 	if (r < 0) {
 		return r;
 	}
@@ -352,6 +389,19 @@ mnemo_msg_decode(const void *data, size_t len, const struct mnemo_msg_limits *li
 	}
 	*ret_env = env;
 	return 0;
+}
+
+int
+mnemo_msg_decode(const void *data, size_t len, const struct mnemo_msg_limits *lim,
+		 struct mnemo_arena *arena, Mnemo__Envelope **ret_env, struct mnemo_fault *f)
+{
+	struct walk w = {.lim = lim, .base = data, .f = f};
+	int r = decode(&w, data, len, arena, ret_env);
+
+	if (r < 0) {
+		f->request_id = w.request_id;
+	}
+	return r;
 }
 
 int

@@ -117,7 +117,11 @@ on_message(struct mnemo_feed *feed, nng_msg *msg, struct mnemo_arena *arena)
 			atomic_fetch_add(&feed->stats.gaps, 1);
 			(void)catch_up_locked(feed, env->update->seq);
 		}
-		apply_locked(feed, env->update);
+		/* Only the next change is applied: if the fetch failed, this one waits for the
+		 * next catch-up rather than open a hole. */
+		if (env->update->seq <= feed->last_seq + 1) {
+			apply_locked(feed, env->update);
+		}
 	} else if (env->body_case == MNEMO__ENVELOPE__BODY_HEARTBEAT && env->heartbeat != NULL &&
 		   env->heartbeat->last_seq > feed->last_seq) {
 		atomic_fetch_add(&feed->stats.gaps, 1);

@@ -22,7 +22,9 @@ struct mnemo_fault {
 	Mnemo__ErrorCode code;
 	char field[96];   /* "" when none */
 	int64_t offset;   /* -1 when none */
-	char message[256];
+	char message[512];
+	uint64_t request_id; /* set by mnemo_msg_decode when it could read one from a message
+			      * it refused, so that the error reply still carries it */
 };
 
 void mnemo_fault_clear(struct mnemo_fault *f);

@@ -41,7 +41,7 @@ answer(struct mnemo_msg_server *srv, nng_msg *in, struct mnemo_arena *arena)
 	mnemo_fault_clear(&fault);
 	atomic_fetch_add(&srv->stats.requests, 1);
 	r = mnemo_msg_decode(nng_msg_body(in), nng_msg_len(in), &srv->lim, arena, &req, &fault);
-	mnemo_msg_envelope_init(&reply, req != NULL ? req->request_id : 0);
+	mnemo_msg_envelope_init(&reply, req != NULL ? req->request_id : fault.request_id);
 	if (r < 0) {
 		atomic_fetch_add(&srv->stats.rejected, 1);
 		mnemo_log_notice(srv->topic, "req=%016" PRIx64 " rejected: %s", reply.request_id,

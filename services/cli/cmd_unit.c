@@ -63,20 +63,22 @@ cmd_unit(int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	json_t *variants = json_object(), *meta = json_object(), *body = NULL, *reply;
-	const char *action, *id = NULL, *method, *request_id = NULL;
+	const char *action, *id = NULL, *method = NULL, *request_id = NULL;
 	char path[128], buf[1024];
-	struct client *c;
+	struct client *c = NULL;
 	struct cli cli;
 	int opt, status, rc = 0;
 
 	if (cli_init(&cli, argc, argv, "warn") < 0) {
-		return cli_fail("%s", cli.err);
+		rc = cli_fail("%s", cli.err);
+		goto out;
 	}
 	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
 		int r = cli_common_option(&cli, opt, optarg);
 
 		if (r < 0) {
-			return cli_fail("%s", cli.err);
+			rc = cli_fail("%s", cli.err);
+			goto out;
 		}
 		if (r > 0) {
 			continue;
@@ -84,34 +86,38 @@ cmd_unit(int argc, char **argv)
 		if (opt == 'h') {
 			fputs(usage, stdout);
 			fputs(cli_usage_common, stdout);
-			return 0;
+			goto out;
 		}
 		if (opt == OPT_META) {
-			if (split_pair(optarg, "KEY=VALUE", meta) != 0) {
-				return 1;
-			}
+			rc = split_pair(optarg, "KEY=VALUE", meta);
 		} else if (opt == OPT_REQUEST_ID) {
 			request_id = optarg;
 		} else {
 			fputs(usage, stderr);
-			return 2;
+			rc = 2;
+		}
+		if (rc != 0) {
+			goto out;
 		}
 	}
 	if (optind >= argc) {
 		fputs(usage, stderr);
-		return 2;
+		rc = 2;
+		goto out;
 	}
 	action = argv[optind++];
 	if (strcmp(action, "add") != 0) {
 		if (optind >= argc || !is_id(argv[optind])) {
-			return cli_fail("unit %s: needs a unit id (a number)", action);
+			rc = cli_fail("unit %s: needs a unit id (a number)", action);
+			goto out;
 		}
 		id = argv[optind++];
 	}
-	for (; optind < argc; optind++) {
-		if (split_pair(argv[optind], "LANG=TEXT", variants) != 0) {
-			return 1;
-		}
+	for (; optind < argc && rc == 0; optind++) {
+		rc = split_pair(argv[optind], "LANG=TEXT", variants);
+	}
+	if (rc != 0) {
+		goto out;
 	}
 	if (strcmp(action, "add") == 0 || strcmp(action, "update") == 0) {
 		body = json_pack("{s:O, s:O}", "variants", variants, "meta", meta);
@@ -124,7 +130,8 @@ cmd_unit(int argc, char **argv)
 	} else if (strcmp(action, "delete") == 0) {
 		method = "DELETE";
 	} else {
-		return cli_fail("unit: unknown action '%s' (add, get, update, delete)", action);
+		rc = cli_fail("unit: unknown action '%s' (add, get, update, delete)", action);
+		goto out;
 	}
 	if (id == NULL) {
 		snprintf(path, sizeof(path), "/v1/units");
@@ -133,11 +140,9 @@ cmd_unit(int argc, char **argv)
 	} else {
 		snprintf(path, sizeof(path), "/v1/units/%s", id);
 	}
-	if (cli_finish(&cli) < 0) {
-		return cli_fail("%s", cli.err);
-	}
-	if (client_open(&cli, EMBED_STORE, &c) < 0) {
-		return cli_fail("%s", cli.err);
+	if (cli_finish(&cli) < 0 || client_open(&cli, EMBED_STORE, &c) < 0) {
+		rc = cli_fail("%s", cli.err);
+		goto out;
 	}
 	if (client_call(c, method, path, body, &status, &reply, cli.err, sizeof(cli.err)) < 0) {
 		rc = cli_fail("%s", cli.err);
@@ -152,6 +157,7 @@ cmd_unit(int argc, char **argv)
 		}
 		json_decref(reply);
 	}
+out:
 	client_close(c);
 	json_decref(body);
 	json_decref(variants);

@@ -356,7 +356,7 @@ struct gateway_http {
 struct pending {
 	char *body;
 	size_t len, cap;
-	int too_large;
+	int too_large; /* or otherwise refused: the rest of the body is skipped */
 };
 
 struct query {
@@ -404,18 +404,30 @@ send_reply(struct MHD_Connection *conn, struct gateway_http_reply *out)
 	return ok;
 }
 
+/* Answers before the body is read (the connection is closed after the reply). */
 static enum MHD_Result
-too_large(struct gateway_http *http, struct MHD_Connection *conn)
+refuse(struct gateway_http *http, struct MHD_Connection *conn, int status, Mnemo__ErrorCode code,
+       const char *message)
 {
 	struct gateway_http_reply out = {0};
 	struct mnemo_fault f;
 
-	mnemo_fault_set(&f, MNEMO__ERROR_CODE__ERROR_CODE_TOO_LARGE, "", -1,
-			"the body is over the limit of %" PRIu64 " bytes", http->max_body_bytes);
+	mnemo_fault_set(&f, code, "", -1, "%s", message);
 	out.request_id = mnemo_msg_new_request_id();
 	reply_error(&out, &f);
-	atomic_fetch_add(&gateway_counters(http->gw)->http[4], 1);
+	out.status = status;
+	atomic_fetch_add(&gateway_counters(http->gw)->http[status / 100], 1);
 	return send_reply(conn, &out);
+}
+
+static enum MHD_Result
+too_large(struct gateway_http *http, struct MHD_Connection *conn)
+{
+	char message[128];
+
+	snprintf(message, sizeof(message), "the body is over the limit of %" PRIu64 " bytes",
+		 http->max_body_bytes);
+	return refuse(http, conn, 413, MNEMO__ERROR_CODE__ERROR_CODE_TOO_LARGE, message);
 }
 
 static enum MHD_Result
@@ -437,6 +449,13 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 			return MHD_NO;
 		}
 		*con_cls = p;
+		if (cl != NULL && MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+							      MHD_HTTP_HEADER_TRANSFER_ENCODING)) {
+			/* Two body lengths: a proxy in front may have read another request. */
+			p->too_large = 1; /* the body is skipped, not read */
+			return refuse(http, conn, 400, MNEMO__ERROR_CODE__ERROR_CODE_INVALID_REQUEST,
+				      "Content-Length and Transfer-Encoding together are refused");
+		}
 		if (cl != NULL && strtoull(cl, NULL, 10) > http->max_body_bytes) {
 			p->too_large = 1;
 			return too_large(http, conn); /* refused before a byte of the body is read */
@@ -581,7 +600,10 @@ gateway_http_start(struct gateway *gw, const struct gateway_config *cfg,
 		(unsigned)cfg->max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
 		(unsigned)cfg->idle_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
 		(size_t)HEADER_MEMORY_BYTES, MHD_OPTION_NOTIFY_COMPLETED, on_completed, http,
-		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, http, MHD_OPTION_END);
+		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, http,
+		/* Strict parsing: a request without Host, or with both Content-Length and
+		 * Transfer-Encoding (request smuggling), is refused with 400. */
+		MHD_OPTION_STRICT_FOR_CLIENT, (int)1, MHD_OPTION_END);
 	if (http->daemon == NULL) {
 		free(http);
 		return -EADDRINUSE;

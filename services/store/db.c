@@ -285,6 +285,13 @@ store_db_get_unit(struct store_db *db, uint64_t id, struct mnemo_arena *arena,
 	return 0;
 }
 
+/* SQLite integers are signed: a bound past INT64_MAX must not wrap to a negative one. */
+static sqlite3_int64
+clamp_int64(uint64_t v)
+{
+	return v > (uint64_t)INT64_MAX ? INT64_MAX : (sqlite3_int64)v;
+}
+
 /* A read transaction, so a page and its last_seq come from one snapshot. */
 static int
 read_begin(struct store_db *db)
@@ -321,7 +328,7 @@ store_db_updates(struct store_db *db, uint64_t since, uint32_t max, struct mnemo
 	r = store_db_reload_seq(db);
 	reply->last_seq = db->last_seq;
 	s = stmt(db, ST_UPDATES);
-	sqlite3_bind_int64(s, 1, (sqlite3_int64)since);
+	sqlite3_bind_int64(s, 1, clamp_int64(since));
 	sqlite3_bind_int64(s, 2, max);
 	while (r == 0 && (rc = sqlite3_step(s)) == SQLITE_ROW) {
 		Mnemo__Update *u = mnemo_arena_alloc(arena, sizeof(*u));
@@ -374,7 +381,7 @@ store_db_snapshot(struct store_db *db, uint64_t after_id, uint32_t max, struct m
 	r = store_db_reload_seq(db);
 	reply->last_seq = db->last_seq;
 	s = stmt(db, ST_SNAPSHOT);
-	sqlite3_bind_int64(s, 1, (sqlite3_int64)after_id);
+	sqlite3_bind_int64(s, 1, clamp_int64(after_id));
 	sqlite3_bind_int64(s, 2, max);
 	while (r == 0 && (rc = sqlite3_step(s)) == SQLITE_ROW) {
 		Mnemo__Unit *u =
@@ -459,17 +466,6 @@ store_db_rollback_savepoint(struct store_db *db)
 {
 	(void)exec(db, "ROLLBACK TO request");
 	(void)exec(db, "RELEASE request");
-}
-
-static uint64_t
-fnv1a64(const uint8_t *p, size_t n)
-{
-	uint64_t h = 0xcbf29ce484222325ull;
-
-	for (size_t i = 0; i < n; i++) {
-		h = (h ^ p[i]) * 0x100000001b3ull;
-	}
-	return h;
 }
 
 /* Canonical, checked copies of a request's variants and properties. */
@@ -811,6 +807,89 @@ apply(struct store_db *db, const Mnemo__Envelope *req, uint64_t seq, int64_t at,
 	}
 }
 
+static uint64_t
+fnv1a64_more(uint64_t h, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+
+	for (size_t i = 0; i < n; i++) {
+		h = (h ^ b[i]) * 0x100000001b3ull;
+	}
+	return h;
+}
+
+static uint64_t
+fnv1a64(const void *p, size_t n)
+{
+	return fnv1a64_more(0xcbf29ce484222325ull, p, n);
+}
+
+static int
+by_key(const void *a, const void *b)
+{
+	const char *ka, *kb, *unused;
+
+	entry_kv(*(ProtobufCMessage *const *)a, &ka, &unused);
+	entry_kv(*(ProtobufCMessage *const *)b, &kb, &unused);
+	return strcmp(ka, kb);
+}
+
+/* A hash of what a write asks for, the same whatever order its maps' entries came in (a
+ * client retrying may serialise its JSON object in another order): the message packed
+ * with its maps left out, then each map's entries sorted by key. */
+static int
+payload_hash(const ProtobufCMessage *body, struct mnemo_arena *arena, uint64_t *ret)
+{
+	const ProtobufCMessageDescriptor *d = body->descriptor;
+	ProtobufCMessage *flat = mnemo_arena_alloc(arena, d->sizeof_message);
+	uint64_t h;
+	size_t len;
+	void *packed;
+
+	if (flat == NULL) {
+		return -ENOMEM;
+	}
+	memcpy(flat, body, d->sizeof_message);
+	for (unsigned i = 0; i < d->n_fields; i++) {
+		if (d->fields[i].label == PROTOBUF_C_LABEL_REPEATED &&
+		    d->fields[i].type == PROTOBUF_C_TYPE_MESSAGE) {
+			*(size_t *)((char *)flat + d->fields[i].quantifier_offset) = 0;
+		}
+	}
+	packed = pack(arena, flat, &len);
+	if (packed == NULL) {
+		return -ENOMEM;
+	}
+	h = fnv1a64(packed, len);
+	for (unsigned i = 0; i < d->n_fields; i++) {
+		const ProtobufCFieldDescriptor *fd = &d->fields[i];
+		size_t n;
+		ProtobufCMessage **sorted;
+
+		if (fd->label != PROTOBUF_C_LABEL_REPEATED || fd->type != PROTOBUF_C_TYPE_MESSAGE) {
+			continue;
+		}
+		n = *(const size_t *)((const char *)body + fd->quantifier_offset);
+		sorted = mnemo_arena_alloc(arena, n * sizeof(*sorted) + 1);
+		if (sorted == NULL) {
+			return -ENOMEM;
+		}
+		memcpy(sorted, *(ProtobufCMessage *const *)((const char *)body + fd->offset),
+		       n * sizeof(*sorted));
+		qsort(sorted, n, sizeof(*sorted), by_key);
+		h = fnv1a64_more(h, &fd->id, sizeof(fd->id));
+		for (size_t k = 0; k < n; k++) {
+			const char *key, *value;
+
+			entry_kv(sorted[k], &key, &value);
+			h = fnv1a64_more(h, key, strlen(key) + 1);
+			h = fnv1a64_more(h, value, strlen(value) + 1);
+		}
+	}
+	*ret = h;
+	return 0;
+}
+
 /* The idempotency key and a hash of the payload it stands for. */
 static int
 request_key(const Mnemo__Envelope *req, struct mnemo_arena *arena, const char **ret_key,
@@ -818,8 +897,6 @@ request_key(const Mnemo__Envelope *req, struct mnemo_arena *arena, const char **
 {
 	const ProtobufCMessage *body;
 	const char *given;
-	size_t len;
-	void *packed;
 
 	switch (req->body_case) {
 	case MNEMO__ENVELOPE__BODY_UNIT_ADD_REQUEST:
@@ -846,12 +923,10 @@ request_key(const Mnemo__Envelope *req, struct mnemo_arena *arena, const char **
 	/* Without a client key, the envelope's id still makes nng's own resends harmless. */
 	*ret_key = given[0] != '\0' ? given
 				    : mnemo_arena_printf(arena, "req:%016" PRIx64, req->request_id);
-	packed = pack(arena, body, &len);
-	if (*ret_key == NULL || packed == NULL) {
+	if (*ret_key == NULL) {
 		return -ENOMEM;
 	}
-	*ret_hash = fnv1a64(packed, len);
-	return 0;
+	return payload_hash(body, arena, ret_hash);
 }
 
 /* A repeat of a known request: its first reply, or CONFLICT. 1 when found, 0 when new. */

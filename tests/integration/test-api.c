@@ -1,12 +1,16 @@
 /* The HTTP API end to end on a real `mnemo serve all`: segmenting, units, lookups, the
  * change feed, idempotency, limits, and every bad-input case in tests/cases/. */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "cases.h"
 #include "check.h"
@@ -300,6 +304,57 @@ test_limits(void)
 	free(nested);
 }
 
+/* Raw HTTP that no well-behaved client sends; returns the status line's code. */
+static int
+raw_http(const char *request, size_t len)
+{
+	const char *port = strrchr(base, ':') + 1;
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(port)),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	struct timeval tv = {5, 0};
+	char reply[64] = "";
+	int fd = socket(AF_INET, SOCK_STREAM, 0), status = 0;
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+	    send(fd, request, len, MSG_NOSIGNAL) == (ssize_t)len &&
+	    recv(fd, reply, sizeof(reply) - 1, MSG_WAITALL) > 12) {
+		sscanf(reply, "HTTP/1.1 %d", &status);
+	}
+	close(fd);
+	return status;
+}
+
+static void
+test_raw_http(void)
+{
+	static const char no_host[] = "GET /healthz HTTP/1.1\r\n\r\n";
+	static const char h2[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+	static const char smuggle[] = "POST /v1/segment HTTP/1.1\r\nHost: x\r\n"
+				      "Content-Type: application/json\r\nContent-Length: 5\r\n"
+				      "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n";
+	static const char chunked[] = "POST /v1/segment HTTP/1.1\r\nHost: x\r\n"
+				      "Content-Type: application/json\r\nConnection: close\r\n"
+				      "Transfer-Encoding: chunked\r\n\r\n"
+				      "b\r\n{\"text\":\"Un\r\n9\r\n. Deux.\"}\r\n0\r\n\r\n";
+	size_t n = 20000 * 8 + 64;
+	char *many = malloc(n);
+	size_t len = (size_t)snprintf(many, n, "GET /healthz HTTP/1.1\r\nHost: x\r\n");
+
+	for (int i = 0; i < 20000; i++) {
+		memcpy(many + len, "X-A: b\r\n", 8);
+		len += 8;
+	}
+	memcpy(many + len, "\r\n", 2);
+	len += 2;
+	CHECK_INT(raw_http(many, len), 431);
+	CHECK_INT(raw_http(no_host, sizeof(no_host) - 1), 400);
+	CHECK_INT(raw_http(h2, sizeof(h2) - 1), 505);
+	CHECK_INT(raw_http(smuggle, sizeof(smuggle) - 1), 400);
+	CHECK_INT(raw_http(chunked, sizeof(chunked) - 1), 200); /* chunked bodies are read whole */
+	free(many);
+}
+
 static void
 test_metrics(void)
 {
@@ -329,6 +384,7 @@ main(int argc, char **argv)
 		test_updates();
 		test_long_poll();
 		test_limits();
+		test_raw_http();
 		test_metrics();
 		CHECK_INT(run_cases(base, argc > 2 ? argv[2] : "tests/cases"), 0);
 		/* After all of it, the service is still up. */
