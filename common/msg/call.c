@@ -1,24 +1,15 @@
 /* One request and its reply over a REQ socket, with a deadline. */
 #include <errno.h>
-#include <time.h>
 
+#include "clock.h"
 #include "msg.h"
-
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 int
 mnemo_msg_call(nng_socket req, const Mnemo__Envelope *request, uint32_t timeout_ms,
 	       const struct mnemo_msg_limits *lim, struct mnemo_arena *arena,
 	       Mnemo__Envelope **ret_reply, struct mnemo_fault *f)
 {
-	uint64_t deadline = now_ms() + timeout_ms;
+	uint64_t deadline = mnemo_clock_ms() + timeout_ms;
 	Mnemo__Envelope *reply = NULL;
 	nng_msg *msg = NULL;
 	nng_aio *aio = NULL;
@@ -49,7 +40,7 @@ mnemo_msg_call(nng_socket req, const Mnemo__Envelope *request, uint32_t timeout_
 		nng_msg_free(nng_aio_get_msg(aio)); /* not sent: still ours */
 		goto out;
 	}
-	now = now_ms();
+	now = mnemo_clock_ms();
 	if (now >= deadline) {
 		r = -ETIMEDOUT;
 		goto out;

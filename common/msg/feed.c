@@ -5,8 +5,8 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdlib.h>
-#include <time.h>
 
+#include "clock.h"
 #include "log.h"
 #include "msg.h"
 
@@ -30,18 +30,6 @@ struct mnemo_feed {
 	int started;
 	struct mnemo_feed_stats stats;
 };
-
-static void
-deadline_in(struct timespec *ts, uint32_t ms)
-{
-	clock_gettime(CLOCK_MONOTONIC, ts);
-	ts->tv_sec += ms / 1000;
-	ts->tv_nsec += (long)(ms % 1000) * 1000000;
-	if (ts->tv_nsec >= 1000000000) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000;
-	}
-}
 
 /* Applies one change in order; the caller holds the lock. */
 static void
@@ -149,7 +137,7 @@ follow(void *arg)
 		if (!feed->has_sub) {
 			struct timespec ts;
 
-			deadline_in(&ts, feed->stale_ms);
+			mnemo_clock_deadline(&ts, feed->stale_ms);
 			pthread_cond_timedwait(&feed->advanced, &feed->lock, &ts);
 		}
 		pthread_mutex_unlock(&feed->lock);
@@ -181,7 +169,6 @@ mnemo_feed_start(const struct mnemo_feed_config *cfg, const struct mnemo_feed_op
 		 struct mnemo_feed **ret)
 {
 	struct mnemo_feed *feed = calloc(1, sizeof(*feed));
-	pthread_condattr_t ca;
 	int r = 0;
 
 	if (feed == NULL) {
@@ -193,10 +180,7 @@ mnemo_feed_start(const struct mnemo_feed_config *cfg, const struct mnemo_feed_op
 	feed->stale_ms = cfg->stale_ms > 0 ? cfg->stale_ms : 3000;
 	feed->last_seq = cfg->from_seq;
 	pthread_mutex_init(&feed->lock, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&feed->advanced, &ca);
-	pthread_condattr_destroy(&ca);
+	mnemo_cond_init(&feed->advanced);
 	if (cfg->sub_url != NULL) {
 		struct mnemo_msg_socket_config sc = {.max_message_bytes = cfg->lim.max_message_bytes,
 						     .queue_len = cfg->queue_len};
@@ -273,7 +257,7 @@ mnemo_feed_sync(struct mnemo_feed *feed, uint64_t seq, uint32_t timeout_ms)
 	struct timespec ts;
 	int r = 0;
 
-	deadline_in(&ts, timeout_ms);
+	mnemo_clock_deadline(&ts, timeout_ms);
 	pthread_mutex_lock(&feed->lock);
 	if (feed->last_seq < seq) {
 		(void)catch_up_locked(feed, seq);
@@ -293,7 +277,7 @@ mnemo_feed_wait(struct mnemo_feed *feed, uint64_t after, uint32_t timeout_ms)
 	uint64_t seq;
 	int r = 0;
 
-	deadline_in(&ts, timeout_ms);
+	mnemo_clock_deadline(&ts, timeout_ms);
 	pthread_mutex_lock(&feed->lock);
 	while (feed->last_seq <= after && !feed->stopping && !feed->interrupted && r == 0) {
 		r = pthread_cond_timedwait(&feed->advanced, &feed->lock, &ts);

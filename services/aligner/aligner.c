@@ -7,8 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "clock.h"
 #include "log.h"
 #include "msg.h"
 #include "text.h"
@@ -182,13 +182,7 @@ wait_stopping(struct aligner *al, uint32_t ms)
 	struct timespec ts;
 	int stopping;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (long)(ms % 1000) * 1000000;
-	if (ts.tv_nsec >= 1000000000) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000;
-	}
+	mnemo_clock_deadline(&ts, ms);
 	pthread_mutex_lock(&al->state_lock);
 	if (!al->stopping) {
 		pthread_cond_timedwait(&al->state_changed, &al->state_lock, &ts);
@@ -242,8 +236,7 @@ wait_current(struct aligner *al, uint64_t min_seq, uint32_t timeout_ms, struct m
 	struct timespec ts;
 	int ready;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += timeout_ms / 1000 + 1;
+	mnemo_clock_deadline(&ts, timeout_ms);
 	pthread_mutex_lock(&al->state_lock);
 	while (al->ready == 0 && !al->stopping) {
 		if (pthread_cond_timedwait(&al->state_changed, &al->state_lock, &ts) == ETIMEDOUT) {
@@ -410,7 +403,7 @@ aligner_start(const struct aligner_config *cfg, struct aligner **ret)
 	pthread_rwlock_init(&al->index_lock, &ra);
 	pthread_rwlockattr_destroy(&ra);
 	pthread_mutex_init(&al->state_lock, NULL);
-	pthread_cond_init(&al->state_changed, NULL);
+	mnemo_cond_init(&al->state_changed);
 	r = mnemo_tm_index_new(&al->index);
 	if (r == 0) {
 		r = mnemo_msg_socket_open(MNEMO_MSG_REQ, &sc, &al->store);

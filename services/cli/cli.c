@@ -62,8 +62,9 @@ cli_init(struct cli *cli, int argc, char **argv, const char *default_log_level)
 	return 0;
 }
 
-int
-cli_common_option(struct cli *cli, int opt, const char *arg)
+/* 1 when opt is one of the common options (applied), 0 when not, -1 on a bad value. */
+static int
+common_option(struct cli *cli, int opt, const char *arg)
 {
 	const char *eq;
 	char key[64];
@@ -90,13 +91,41 @@ cli_common_option(struct cli *cli, int opt, const char *arg)
 		cli->url = arg;
 		return 1;
 	case OPT_LOG_LEVEL:
-		cli->log_level_set = 1;
 		return mnemo_config_set(&cli->cfg, "log.level", arg, cli->err, sizeof(cli->err)) < 0
 			       ? -1
 			       : 1;
 	default:
 		return 0;
 	}
+}
+
+int
+cli_getopt(struct cli *cli, int argc, char **argv, const struct option *options,
+	   const char *usage)
+{
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+		int r = common_option(cli, opt, optarg);
+
+		if (r < 0) {
+			exit(cli_fail("%s", cli->err));
+		}
+		if (r > 0) {
+			continue;
+		}
+		if (opt == 'h') {
+			fputs(usage, stdout);
+			fputs(cli_usage_common, stdout);
+			exit(0);
+		}
+		if (opt == '?' || opt == ':') {
+			fputs(usage, stderr);
+			exit(2);
+		}
+		return opt;
+	}
+	return -1;
 }
 
 static int

@@ -39,7 +39,6 @@ void embedded_stop(struct embedded *emb);
 struct cli {
 	struct mnemo_config cfg;
 	const char *url; /* remote mode: --url or MNEMO_URL */
-	int log_level_set;
 	char err[4096];
 };
 
@@ -58,9 +57,11 @@ extern const char cli_usage_common[];
 
 /* Defaults, then the --config file (found anywhere in argv), then MNEMO_URL. */
 int cli_init(struct cli *cli, int argc, char **argv, const char *default_log_level);
-/* Handles one of the common options: 1 when it was one, 0 when not, -1 on a bad value
- * (cli->err says why). */
-int cli_common_option(struct cli *cli, int opt, const char *arg);
+/* getopt_long for a subcommand: handles the common options itself, prints usage and
+ * exits 0 on --help, exits 1 on a bad value and 2 on an unknown option; returns the next
+ * option of the command's own, or -1 at the end (optind is then at the operands). */
+int cli_getopt(struct cli *cli, int argc, char **argv, const struct option *options,
+	       const char *usage);
 /* Applies the log level. */
 int cli_finish(struct cli *cli);
 /* Creates the database file's directory (var/ by default). */

@@ -213,20 +213,7 @@ cmd_serve(int argc, char **argv)
 			}
 		}
 	}
-	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-		int r = cli_common_option(&cli, opt, optarg);
-
-		if (r < 0) {
-			return cli_fail("%s", cli.err);
-		}
-		if (r > 0) {
-			continue;
-		}
-		if (opt == 'h') {
-			fputs(usage, stdout);
-			fputs(cli_usage_common, stdout);
-			return 0;
-		}
+	while ((opt = cli_getopt(&cli, argc, argv, options, usage)) != -1) {
 		if (opt == OPT_RUN_DIR) {
 			run_dir = optarg;
 		} else if (opt >= OPT_HTTP && opt <= OPT_THREADS && n_sets < 32) {

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "clock.h"
 #include "log.h"
 
 static const char usage[] =
@@ -40,15 +41,6 @@ struct child {
 	uint64_t restart_at_ms;
 	unsigned quick_failures;
 };
-
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static void
 write_pid(const char *run_dir, const struct child *c)
@@ -94,7 +86,7 @@ spawn(struct child *c, const char *run_dir, char **pass, int n_pass)
 		_exit(127);
 	}
 	c->pid = pid;
-	c->started_ms = now_ms();
+	c->started_ms = mnemo_clock_ms();
 	write_pid(run_dir, c);
 	mnemo_log_info("supervise", "%s started, pid %d", c->name, (int)pid);
 	return 0;
@@ -103,7 +95,7 @@ spawn(struct child *c, const char *run_dir, char **pass, int n_pass)
 static void
 on_exit_status(struct child *c, int status)
 {
-	uint64_t now = now_ms();
+	uint64_t now = mnemo_clock_ms();
 	unsigned backoff;
 
 	if (now - c->started_ms >= STABLE_MS) {
@@ -128,7 +120,7 @@ on_exit_status(struct child *c, int status)
 static void
 stop_all(struct child *children, int n)
 {
-	uint64_t deadline = now_ms() + STOP_GRACE_MS;
+	uint64_t deadline = mnemo_clock_ms() + STOP_GRACE_MS;
 	int alive;
 
 	for (int i = 0; i < n; i++) {
@@ -150,7 +142,7 @@ stop_all(struct child *children, int n)
 		if (alive > 0) {
 			usleep(20000);
 		}
-	} while (alive > 0 && now_ms() < deadline);
+	} while (alive > 0 && mnemo_clock_ms() < deadline);
 	for (int i = 0; i < n; i++) {
 		if (children[i].pid > 0) {
 			mnemo_log_warn("supervise", "%s did not stop in time, killing it",
@@ -218,7 +210,7 @@ supervise(const char *run_dir, unsigned n_segmenters, unsigned n_aligners, char 
 				}
 			}
 		}
-		now = now_ms();
+		now = mnemo_clock_ms();
 		for (int i = 0; i < n; i++) {
 			if (children[i].pid == 0 && now >= children[i].restart_at_ms &&
 			    spawn(&children[i], run_dir, pass, n_pass) < 0) {

@@ -57,20 +57,8 @@ parse(int argc, char **argv, const char *usage, struct text_args *a)
 	if (cli_init(&a->cli, argc, argv, "warn") < 0) {
 		return cli_fail("%s", a->cli.err);
 	}
-	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-		int r = cli_common_option(&a->cli, opt, optarg);
-
-		if (r < 0) {
-			return cli_fail("%s", a->cli.err);
-		}
-		if (r > 0) {
-			continue;
-		}
+	while ((opt = cli_getopt(&a->cli, argc, argv, options, usage)) != -1) {
 		switch (opt) {
-		case 'h':
-			fputs(usage, stdout);
-			fputs(cli_usage_common, stdout);
-			exit(0);
 		case OPT_LANG:
 			a->lang = optarg;
 			break;

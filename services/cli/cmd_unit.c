@@ -20,7 +20,7 @@ static const char usage[] =
 	"  mnemo unit get 1\n"
 	"\n";
 
-enum { OPT_META = OPT_FIRST_OWN, OPT_REQUEST_ID };
+enum { OPT_META = OPT_FIRST_OWN, OPT_REQUEST_ID, MAX_META = 64 };
 
 static int
 split_pair(const char *arg, const char *what, json_t *into)
@@ -62,76 +62,44 @@ cmd_unit(int argc, char **argv)
 		{"request-id", required_argument, NULL, OPT_REQUEST_ID},
 		{NULL, 0, NULL, 0},
 	};
-	json_t *variants = json_object(), *meta = json_object(), *body = NULL, *reply;
-	const char *action, *id = NULL, *method = NULL, *request_id = NULL;
+	const char *action, *id = NULL, *method, *request_id = NULL, *meta_args[MAX_META];
+	json_t *variants, *meta, *body = NULL, *reply;
+	size_t n_meta = 0;
 	char path[128], buf[1024];
 	struct client *c = NULL;
 	struct cli cli;
 	int opt, status, rc = 0;
 
 	if (cli_init(&cli, argc, argv, "warn") < 0) {
-		rc = cli_fail("%s", cli.err);
-		goto out;
+		return cli_fail("%s", cli.err);
 	}
-	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-		int r = cli_common_option(&cli, opt, optarg);
-
-		if (r < 0) {
-			rc = cli_fail("%s", cli.err);
-			goto out;
-		}
-		if (r > 0) {
-			continue;
-		}
-		if (opt == 'h') {
-			fputs(usage, stdout);
-			fputs(cli_usage_common, stdout);
-			goto out;
-		}
-		if (opt == OPT_META) {
-			rc = split_pair(optarg, "KEY=VALUE", meta);
+	while ((opt = cli_getopt(&cli, argc, argv, options, usage)) != -1) {
+		if (opt == OPT_META && n_meta < MAX_META) {
+			meta_args[n_meta++] = optarg;
 		} else if (opt == OPT_REQUEST_ID) {
 			request_id = optarg;
 		} else {
 			fputs(usage, stderr);
-			rc = 2;
-		}
-		if (rc != 0) {
-			goto out;
+			return 2;
 		}
 	}
 	if (optind >= argc) {
 		fputs(usage, stderr);
-		rc = 2;
-		goto out;
+		return 2;
 	}
 	action = argv[optind++];
+	if (strcmp(action, "add") == 0 || strcmp(action, "update") == 0) {
+		method = strcmp(action, "add") == 0 ? "POST" : "PUT";
+	} else if (strcmp(action, "get") == 0 || strcmp(action, "delete") == 0) {
+		method = strcmp(action, "get") == 0 ? "GET" : "DELETE";
+	} else {
+		return cli_fail("unit: unknown action '%s' (add, get, update, delete)", action);
+	}
 	if (strcmp(action, "add") != 0) {
 		if (optind >= argc || !is_id(argv[optind])) {
-			rc = cli_fail("unit %s: needs a unit id (a number)", action);
-			goto out;
+			return cli_fail("unit %s: needs a unit id (a number)", action);
 		}
 		id = argv[optind++];
-	}
-	for (; optind < argc && rc == 0; optind++) {
-		rc = split_pair(argv[optind], "LANG=TEXT", variants);
-	}
-	if (rc != 0) {
-		goto out;
-	}
-	if (strcmp(action, "add") == 0 || strcmp(action, "update") == 0) {
-		body = json_pack("{s:O, s:O}", "variants", variants, "meta", meta);
-		if (request_id != NULL) {
-			json_object_set_new(body, "request_id", json_string(request_id));
-		}
-		method = strcmp(action, "add") == 0 ? "POST" : "PUT";
-	} else if (strcmp(action, "get") == 0) {
-		method = "GET";
-	} else if (strcmp(action, "delete") == 0) {
-		method = "DELETE";
-	} else {
-		rc = cli_fail("unit: unknown action '%s' (add, get, update, delete)", action);
-		goto out;
 	}
 	if (id == NULL) {
 		snprintf(path, sizeof(path), "/v1/units");
@@ -140,13 +108,31 @@ cmd_unit(int argc, char **argv)
 	} else {
 		snprintf(path, sizeof(path), "/v1/units/%s", id);
 	}
-	if (cli_finish(&cli) < 0 || client_open(&cli, EMBED_STORE, &c) < 0) {
-		rc = cli_fail("%s", cli.err);
-		goto out;
+	if (cli_finish(&cli) < 0) {
+		return cli_fail("%s", cli.err);
 	}
-	if (client_call(c, method, path, body, &status, &reply, cli.err, sizeof(cli.err)) < 0) {
+
+	variants = json_object();
+	meta = json_object();
+	for (size_t i = 0; i < n_meta && rc == 0; i++) {
+		rc = split_pair(meta_args[i], "KEY=VALUE", meta);
+	}
+	for (; optind < argc && rc == 0; optind++) {
+		rc = split_pair(argv[optind], "LANG=TEXT", variants);
+	}
+	if (rc == 0 && (strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0)) {
+		body = json_pack("{s:O, s:O}", "variants", variants, "meta", meta);
+		if (request_id != NULL) {
+			json_object_set_new(body, "request_id", json_string(request_id));
+		}
+	}
+	if (rc == 0 && client_open(&cli, EMBED_STORE, &c) < 0) {
 		rc = cli_fail("%s", cli.err);
-	} else {
+	}
+	if (rc == 0 &&
+	    client_call(c, method, path, body, &status, &reply, cli.err, sizeof(cli.err)) < 0) {
+		rc = cli_fail("%s", cli.err);
+	} else if (rc == 0) {
 		if (status / 100 == 2) {
 			char *s = json_dumps(reply, JSON_COMPACT);
 
@@ -157,7 +143,6 @@ cmd_unit(int argc, char **argv)
 		}
 		json_decref(reply);
 	}
-out:
 	client_close(c);
 	json_decref(body);
 	json_decref(variants);

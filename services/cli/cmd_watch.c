@@ -50,20 +50,8 @@ cmd_watch(int argc, char **argv)
 	if (cli_init(&cli, argc, argv, "warn") < 0) {
 		return cli_fail("%s", cli.err);
 	}
-	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-		int r = cli_common_option(&cli, opt, optarg);
-
-		if (r < 0) {
-			return cli_fail("%s", cli.err);
-		}
-		if (r > 0) {
-			continue;
-		}
-		if (opt == 'h') {
-			fputs(usage, stdout);
-			fputs(cli_usage_common, stdout);
-			return 0;
-		} else if (opt == OPT_SINCE && parse_u64(optarg, &since) == 0) {
+	while ((opt = cli_getopt(&cli, argc, argv, options, usage)) != -1) {
+		if (opt == OPT_SINCE && parse_u64(optarg, &since) == 0) {
 			has_since = 1;
 		} else if (opt == OPT_COUNT && parse_u64(optarg, &count) == 0) {
 			continue;

@@ -53,6 +53,13 @@ main(int argc, char **argv)
 	return 2;
 }
 
+static const char config_usage[] =
+	"Usage: mnemo config [--config FILE] [--set SECTION.KEY=VALUE]...\n"
+	"\n"
+	"Prints every setting, with its current value, as a settings file: the defaults, then\n"
+	"FILE, then --set. deploy/mnemo.conf is this output with the defaults.\n"
+	"\n";
+
 int
 cmd_config(int argc, char **argv)
 {
@@ -63,18 +70,13 @@ cmd_config(int argc, char **argv)
 	if (cli_init(&cli, argc, argv, "info") < 0) {
 		return cli_fail("%s", cli.err);
 	}
-	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-		int r = cli_common_option(&cli, opt, optarg);
-
-		if (r < 0) {
-			return cli_fail("%s", cli.err);
-		}
-		if (r == 0) {
-			fputs("Usage: mnemo config [--config FILE] [--set SECTION.KEY=VALUE]...\n"
-			      "Prints every setting, with its current value, as a settings file.\n",
-			      opt == 'h' ? stdout : stderr);
-			return opt == 'h' ? 0 : 2;
-		}
+	while ((opt = cli_getopt(&cli, argc, argv, options, config_usage)) != -1) {
+		fputs(config_usage, stderr);
+		return 2;
+	}
+	if (optind != argc) {
+		fputs(config_usage, stderr);
+		return 2;
 	}
 	mnemo_config_write(&cli.cfg, stdout);
 	return 0;

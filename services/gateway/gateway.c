@@ -5,8 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "clock.h"
 #include "internal.h"
 #include "log.h"
 
@@ -366,13 +366,7 @@ wait_stop(struct gateway *gw, uint32_t ms)
 	struct timespec ts;
 	int stopping;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (long)(ms % 1000) * 1000000;
-	if (ts.tv_nsec >= 1000000000) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000;
-	}
+	mnemo_clock_deadline(&ts, ms);
 	pthread_mutex_lock(&gw->lock);
 	if (!gw->stopping) {
 		pthread_cond_timedwait(&gw->stop_cond, &gw->lock, &ts);
@@ -566,7 +560,7 @@ gateway_start(const struct gateway_config *cfg, struct gateway **ret, char *err,
 	gw->backend_lim = mnemo_msg_internal_limits;
 	gw->backend_lim.max_message_bytes = cfg->backend_max_message_bytes;
 	pthread_mutex_init(&gw->lock, NULL);
-	pthread_cond_init(&gw->stop_cond, NULL);
+	mnemo_cond_init(&gw->stop_cond);
 
 	snprintf(what, sizeof(what), "listening on %s ([gateway] segmenters)", cfg->segmenters_url);
 	r = open_backend(gw, &gw->segmenters, "segmenter", cfg->segmenters_url, 1);

@@ -7,8 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "clock.h"
 #include "text.h"
 #include "tm.h"
 
@@ -119,15 +119,6 @@ store_err_from_sqlite(int rc)
 	default:
 		return -EIO;
 	}
-}
-
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static sqlite3_stmt *
@@ -988,7 +979,7 @@ store_db_write(struct store_db *db, const Mnemo__Envelope *req, struct mnemo_are
 	       Mnemo__Envelope *reply, Mnemo__Update **ret_update, struct mnemo_fault *f)
 {
 	uint64_t seq = db->last_seq + 1;
-	int64_t at = now_ms();
+	int64_t at = mnemo_clock_unix_ms();
 	Mnemo__UnitWriteReply *wr;
 	Mnemo__Update *change;
 	const char *key = NULL;

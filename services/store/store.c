@@ -7,8 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "clock.h"
 #include "db.h"
 #include "log.h"
 #include "msg.h"
@@ -292,11 +292,10 @@ write_loop(void *arg)
 	struct store *st = arg;
 	struct timespec next_beat;
 
-	clock_gettime(CLOCK_MONOTONIC, &next_beat);
+	mnemo_clock_deadline(&next_beat, 0);
 	pthread_mutex_lock(&st->lock);
 	for (;;) {
 		struct write_job *batch, *j, *last;
-		struct timespec now;
 		uint32_t n = 1;
 
 		while (st->queue_head == NULL && !st->stopping) {
@@ -305,17 +304,9 @@ write_loop(void *arg)
 				break;
 			}
 		}
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (now.tv_sec > next_beat.tv_sec ||
-		    (now.tv_sec == next_beat.tv_sec && now.tv_nsec >= next_beat.tv_nsec)) {
+		if (mnemo_clock_passed(&next_beat)) {
 			publish_heartbeat(st, store_db_last_seq(st->writer_db));
-			next_beat = now;
-			next_beat.tv_sec += st->cfg.heartbeat_ms / 1000;
-			next_beat.tv_nsec += (long)(st->cfg.heartbeat_ms % 1000) * 1000000;
-			if (next_beat.tv_nsec >= 1000000000) {
-				next_beat.tv_sec++;
-				next_beat.tv_nsec -= 1000000000;
-			}
+			mnemo_clock_deadline(&next_beat, st->cfg.heartbeat_ms);
 		}
 		if (st->queue_head == NULL) {
 			if (st->stopping) {
@@ -383,7 +374,6 @@ store_start(const struct store_config *cfg, struct store **ret, char *err, size_
 	char what[STORE_PATH_MAX + 64] = "starting";
 	struct store_db_limits dl = {cfg->max_text_bytes, 64, 256};
 	struct mnemo_msg_socket_config sc = {.max_message_bytes = cfg->max_message_bytes};
-	pthread_condattr_t ca;
 	int r;
 
 	if (st == NULL) {
@@ -394,12 +384,8 @@ store_start(const struct store_config *cfg, struct store **ret, char *err, size_
 	st->lim.max_message_bytes = cfg->max_message_bytes;
 	pthread_mutex_init(&st->lock, NULL);
 	pthread_mutex_init(&st->readers_lock, NULL);
-	pthread_condattr_init(&ca);
-	/* The writer's heartbeat deadline is on the monotonic clock. */
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&st->jobs_ready, &ca);
-	pthread_condattr_destroy(&ca);
-	pthread_cond_init(&st->jobs_done, NULL);
+	mnemo_cond_init(&st->jobs_ready);
+	mnemo_cond_init(&st->jobs_done);
 
 	snprintf(what, sizeof(what), "opening the database %s ([store] db)", cfg->db_path);
 	r = store_db_open(cfg->db_path, 0, cfg->synchronous_full, &dl, &st->writer_db);

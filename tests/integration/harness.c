@@ -16,15 +16,6 @@
 
 static struct harness *current; /* for the watchdog and atexit */
 
-uint64_t
-h_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 void
 h_sleep_ms(unsigned ms)
 {
@@ -52,7 +43,7 @@ stopped_cleanly(const struct h_proc *p, int status)
 static int
 kill_all(struct harness *h)
 {
-	uint64_t deadline = h_now_ms() + 10000;
+	uint64_t deadline = mnemo_clock_ms() + 10000;
 	int unclean = 0;
 
 	for (int i = 0; i < h->n_procs; i++) {
@@ -68,7 +59,7 @@ kill_all(struct harness *h)
 			if (waitpid(h->procs[i].pid, &status, WNOHANG) == h->procs[i].pid) {
 				unclean += !stopped_cleanly(&h->procs[i], status);
 				h->procs[i].pid = 0;
-			} else if (h_now_ms() > deadline) {
+			} else if (mnemo_clock_ms() > deadline) {
 				fprintf(stderr, "harness: %s did not stop within 10 s, killing it\n",
 					h->procs[i].name);
 				kill(h->procs[i].pid, SIGKILL);
@@ -320,11 +311,11 @@ h_error_code(const struct h_reply *r)
 int
 h_wait_healthy(const char *base, int segmenters, int aligners, unsigned timeout_ms)
 {
-	uint64_t deadline = h_now_ms() + timeout_ms;
+	uint64_t deadline = mnemo_clock_ms() + timeout_ms;
 	char url[256];
 
 	snprintf(url, sizeof(url), "%s/healthz", base);
-	while (h_now_ms() < deadline) {
+	while (mnemo_clock_ms() < deadline) {
 		struct h_reply r;
 		int ok;
 
@@ -381,7 +372,7 @@ h_sp_frame(int port, uint64_t announced_len, const void *data, size_t len, unsig
 				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	struct timeval tv = {timeout_ms / 1000, (long)(timeout_ms % 1000) * 1000};
 	uint8_t frame[8], peer[8], scratch[4096];
-	uint64_t deadline = h_now_ms() + timeout_ms;
+	uint64_t deadline = mnemo_clock_ms() + timeout_ms;
 	int fd = socket(AF_INET, SOCK_STREAM, 0), closed = 0;
 	size_t sent = 0;
 
@@ -406,7 +397,7 @@ h_sp_frame(int port, uint64_t announced_len, const void *data, size_t len, unsig
 		close(fd);
 		return 1;
 	}
-	while (sent < len && h_now_ms() < deadline) {
+	while (sent < len && mnemo_clock_ms() < deadline) {
 		ssize_t n = send(fd, (const char *)data + sent, len - sent, MSG_NOSIGNAL);
 
 		if (n <= 0) {
@@ -415,7 +406,7 @@ h_sp_frame(int port, uint64_t announced_len, const void *data, size_t len, unsig
 		}
 		sent += (size_t)n;
 	}
-	while (!closed && h_now_ms() < deadline) {
+	while (!closed && mnemo_clock_ms() < deadline) {
 		ssize_t n = read(fd, scratch, sizeof(scratch));
 
 		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {

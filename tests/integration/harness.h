@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "clock.h"
 #include "msg.h"
 
 enum { H_MAX_PROCS = 32 };
@@ -39,7 +40,6 @@ int h_free_port(void);
 /* "<dir>/<name>" */
 const char *h_path(struct harness *h, const char *name, char *buf, size_t size);
 
-uint64_t h_now_ms(void);
 void h_sleep_ms(unsigned ms);
 
 /* ---- HTTP ---- */

@@ -115,9 +115,9 @@ start_feed(uint64_t from, const struct mnemo_feed_ops *ops, struct subscriber *s
 static int
 wait_seq(struct mnemo_feed *feed, uint64_t seq, unsigned timeout_ms)
 {
-	uint64_t deadline = h_now_ms() + timeout_ms;
+	uint64_t deadline = mnemo_clock_ms() + timeout_ms;
 
-	while (mnemo_feed_last_seq(feed) < seq && h_now_ms() < deadline) {
+	while (mnemo_feed_last_seq(feed) < seq && mnemo_clock_ms() < deadline) {
 		h_sleep_ms(20);
 	}
 	return mnemo_feed_last_seq(feed) >= seq ? 0 : -ETIMEDOUT;
@@ -240,8 +240,8 @@ test_watch(struct harness *h)
 	CHECK_INT(add_units(200, "arrêté"), 200);
 	kill(pid, SIGCONT);
 	h_path(h, "watch.log", path, sizeof(path));
-	deadline = h_now_ms() + 30000;
-	while (h_now_ms() < deadline && (n = count_watch_lines(path, start, &errors)) < 200) {
+	deadline = mnemo_clock_ms() + 30000;
+	while (mnemo_clock_ms() < deadline && (n = count_watch_lines(path, start, &errors)) < 200) {
 		h_sleep_ms(100);
 	}
 	CHECK_INT(n, 200);

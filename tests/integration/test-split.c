@@ -65,10 +65,10 @@ static void *
 segment_in_thread(void *arg)
 {
 	struct segment_call *c = arg;
-	uint64_t started = h_now_ms();
+	uint64_t started = mnemo_clock_ms();
 
 	h_http_json("POST", url("/v1/segment"), json_pack("{s:s}", "text", c->text), &c->reply);
-	c->took_ms = h_now_ms() - started;
+	c->took_ms = mnemo_clock_ms() - started;
 	return NULL;
 }
 
@@ -88,8 +88,8 @@ test_worker_killed(struct harness *h)
 	pthread_create(&t, NULL, segment_in_thread, &call);
 	/* Wait until A holds the request, then bring B in and kill A. */
 	h_path(h, "segmenter-a.log", log_a, sizeof(log_a));
-	deadline = h_now_ms() + 10000;
-	while (count_in_file(log_a, "received") == 0 && h_now_ms() < deadline) {
+	deadline = mnemo_clock_ms() + 10000;
+	while (count_in_file(log_a, "received") == 0 && mnemo_clock_ms() < deadline) {
 		h_sleep_ms(20);
 	}
 	CHECK_INT(count_in_file(log_a, "received"), 1);
@@ -174,11 +174,11 @@ static pid_t
 kill_and_wait_restart(const char *name)
 {
 	pid_t old = read_pid(name), now = old;
-	uint64_t deadline = h_now_ms() + 15000;
+	uint64_t deadline = mnemo_clock_ms() + 15000;
 
 	CHECK_MSG(old > 0, "no pid file for %s", name);
 	kill(old, SIGKILL);
-	while ((now = read_pid(name)) == old && h_now_ms() < deadline) {
+	while ((now = read_pid(name)) == old && mnemo_clock_ms() < deadline) {
 		h_sleep_ms(50);
 	}
 	CHECK_MSG(now != old && now > 0 && kill(now, 0) == 0, "%s was not restarted", name);
