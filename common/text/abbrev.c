@@ -13,10 +13,7 @@
 #include <unicode/uchar.h>
 #include <unicode/utf8.h>
 
-/* Shared with segment.c, which declares them too: common/text has no private header. */
-int mnemo_text_abbrev_lang(const char *lang);
-bool mnemo_text_abbrev_ends(int list, const uint8_t *p, int32_t from, int32_t dot, int32_t next,
-			    int32_t n);
+#include "abbrev.h"
 
 enum kind {
 	INNER = 1, /* never ends a sentence: titles, "cf.", "p. ex." */

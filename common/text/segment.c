@@ -30,10 +30,7 @@
 #include <unicode/utext.h>
 #include <unicode/utf8.h>
 
-/* From abbrev.c, which declares them too: common/text has no private header. */
-int mnemo_text_abbrev_lang(const char *lang);
-bool mnemo_text_abbrev_ends(int list, const uint8_t *p, int32_t from, int32_t dot, int32_t next,
-			    int32_t n);
+#include "abbrev.h"
 
 /* ICU's break iterators count in int32_t, so a longer line is cut into pieces of this
  * size (at a space if there is one near the end), each segmented on its own. */

@@ -5,12 +5,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "clock.h"
 #include "internal.h"
 #include "log.h"
 
-enum { MAX_WAIT_MS = 60000, STATUS_RETRY_MS = 200 };
+enum { MAX_WAIT_MS = 60000, STATUS_RETRY_MS = 200, PEER_GRACE_MS = 3000 };
 
 void
 gateway_config_init(struct gateway_config *cfg)
@@ -77,6 +78,22 @@ note_seq(struct gateway *gw, uint64_t seq)
 
 /* ---- calling a backend ---------------------------------------------------------------- */
 
+/* A worker being restarted comes back within a second or two: wait that long for one
+ * rather than fail at once, but not the whole deadline for a kind nobody runs. */
+static int
+wait_for_peer(struct backend *b, uint32_t grace_ms)
+{
+	uint64_t deadline = mnemo_clock_ms() + grace_ms;
+
+	while (atomic_load(&b->peers.count) <= 0) {
+		if (mnemo_clock_ms() >= deadline) {
+			return 0;
+		}
+		usleep(10000);
+	}
+	return 1;
+}
+
 /* Sends req to a backend and puts its answer (possibly an Error) into reply. */
 static int
 forward(struct gateway *gw, struct backend *b, const Mnemo__Envelope *req,
@@ -91,6 +108,10 @@ forward(struct gateway *gw, struct backend *b, const Mnemo__Envelope *req,
 	if (!b->open) {
 		return mnemo_fault_set(f, MNEMO__ERROR_CODE__ERROR_CODE_UNAVAILABLE, "", -1,
 				       "this gateway has no %s", b->name);
+	}
+	if (!wait_for_peer(b, timeout < PEER_GRACE_MS ? timeout : PEER_GRACE_MS)) {
+		return mnemo_fault_set(f, MNEMO__ERROR_CODE__ERROR_CODE_UNAVAILABLE, "", -1,
+				       "no %s is connected; retry later", b->name);
 	}
 	r = mnemo_msg_call(b->sock, req, timeout, &gw->backend_lim, arena, &got, f);
 	if (r == -ETIMEDOUT && atomic_load(&b->peers.count) <= 0) {

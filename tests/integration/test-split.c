@@ -72,6 +72,22 @@ segment_in_thread(void *arg)
 	return NULL;
 }
 
+/* With no segmenter at all, a request fails soon and says why. */
+static void
+test_no_worker(void)
+{
+	struct h_reply r;
+	uint64_t started;
+
+	CHECK_INT(h_wait_healthy(base, 0, 1, 20000), 0);
+	started = mnemo_clock_ms();
+	h_http_json("POST", url("/v1/segment"), json_pack("{s:s}", "text", "Bonjour."), &r);
+	CHECK_INT(r.status, 503);
+	CHECK_STR(h_error_code(&r), "unavailable");
+	CHECK(mnemo_clock_ms() - started < 10000);
+	h_reply_free(&r);
+}
+
 /* A segmenter dies holding a request; the request is answered by the other one. */
 static void
 test_worker_killed(struct harness *h)
@@ -145,6 +161,7 @@ test_split(struct harness *h)
 	spawn_service(h, "store", "store", store_args);
 	spawn_service(h, "gateway", "gateway", gw_args);
 	spawn_service(h, "aligner", "aligner", NULL);
+	test_no_worker();
 	test_worker_killed(h);
 	test_share(h);
 }

@@ -1,0 +1,16 @@
+/* Private to common/text: what a language knows about periods (abbrev.c), asked by the
+ * segmenter (segment.c). */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* The abbreviation list for a canonical BCP 47 tag: an id for mnemo_text_abbrev_ends, 0
+ * when the language has none (ICU's rules alone). */
+int mnemo_text_abbrev_lang(const char *lang);
+
+/* p[0..n) is the paragraph, p[dot] the '.' after which ICU (or the segmenter) proposes a
+ * boundary, from the first non-space byte of the current sentence and next the start of
+ * what follows (n at the end). Returns whether the sentence really ends there. */
+bool mnemo_text_abbrev_ends(int list, const uint8_t *p, int32_t from, int32_t dot, int32_t next,
+			    int32_t n);
