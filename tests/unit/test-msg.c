@@ -14,6 +14,8 @@
 #include "log.h"
 #include "msg.h"
 
+#include <nng/protocol/reqrep0/req.h> /* after nng.h */
+
 static struct mnemo_arena arena; /* decoded envelopes: valid until the next decode() */
 
 static uint64_t
@@ -1609,6 +1611,31 @@ test_feed_fetch_fails(void)
 	fake_fini(&s);
 }
 
+/* Every socket mnemo opens carries a receive-size limit (nng 1.5.2 has none by default
+ * and accepts any length prefix). The services open theirs only through this function. */
+static void
+test_socket_limits(void)
+{
+	static const enum mnemo_msg_role roles[] = {MNEMO_MSG_REQ, MNEMO_MSG_REP, MNEMO_MSG_PUB,
+						    MNEMO_MSG_SUB};
+	struct mnemo_msg_socket_config sc = {.max_message_bytes = 123456, .resend_ms = 777};
+
+	for (size_t i = 0; i < sizeof(roles) / sizeof(roles[0]); i++) {
+		nng_socket s;
+		size_t max = 0;
+		nng_duration resend = 0;
+
+		CHECK_INT(mnemo_msg_socket_open(roles[i], &sc, &s), 0);
+		CHECK_INT(nng_socket_get_size(s, NNG_OPT_RECVMAXSZ, &max), 0);
+		CHECK_INT(max, 123456);
+		if (roles[i] == MNEMO_MSG_REQ) {
+			CHECK_INT(nng_socket_get_ms(s, NNG_OPT_REQ_RESENDTIME, &resend), 0);
+			CHECK_INT(resend, 777);
+		}
+		nng_close(s);
+	}
+}
+
 int
 main(void)
 {
@@ -1623,6 +1650,7 @@ main(void)
 	test_framing();
 	test_encode();
 	test_codes();
+	test_socket_limits();
 	test_rpc();
 	test_no_server();
 	test_feed_gaps();
