@@ -15,7 +15,10 @@
 #include "json.h"
 #include "log.h"
 
-enum { MAX_QUERY = 32, HEADER_MEMORY_BYTES = 64 * 1024 };
+/* An oversized body is read and dropped before the 413 goes out: a reply sent while the
+ * client is still sending is often lost in the TCP reset of the close. Past this many
+ * bytes the connection is simply closed. */
+enum { MAX_QUERY = 32, HEADER_MEMORY_BYTES = 64 * 1024, DROP_MAX_BYTES = 64 * 1024 * 1024 };
 
 struct route {
 	const char *method;
@@ -356,7 +359,9 @@ struct gateway_http {
 struct pending {
 	char *body;
 	size_t len, cap;
-	int too_large; /* or otherwise refused: the rest of the body is skipped */
+	int refused;      /* answered before its body: what arrives of it is dropped */
+	int oversized;    /* over max_body_bytes: read and dropped, then answered 413 */
+	uint64_t dropped; /* bytes of an oversized body read so far */
 };
 
 struct query {
@@ -404,7 +409,7 @@ send_reply(struct MHD_Connection *conn, struct gateway_http_reply *out)
 	return ok;
 }
 
-/* Answers before the body is read (the connection is closed after the reply). */
+/* Answers at once, whatever of the body has not arrived yet (MHD then closes). */
 static enum MHD_Result
 refuse(struct gateway_http *http, struct MHD_Connection *conn, int status, Mnemo__ErrorCode code,
        const char *message)
@@ -452,13 +457,22 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 		if (cl != NULL && MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 							      MHD_HTTP_HEADER_TRANSFER_ENCODING)) {
 			/* Two body lengths: a proxy in front may have read another request. */
-			p->too_large = 1; /* the body is skipped, not read */
+			p->refused = 1;
 			return refuse(http, conn, 400, MNEMO__ERROR_CODE__ERROR_CODE_INVALID_REQUEST,
 				      "Content-Length and Transfer-Encoding together are refused");
 		}
 		if (cl != NULL && strtoull(cl, NULL, 10) > http->max_body_bytes) {
-			p->too_large = 1;
-			return too_large(http, conn); /* refused before a byte of the body is read */
+			const char *expect = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+									 MHD_HTTP_HEADER_EXPECT);
+
+			if ((expect != NULL && strcasecmp(expect, "100-continue") == 0) ||
+			    strtoull(cl, NULL, 10) > DROP_MAX_BYTES) {
+				/* The client waits for "100 Continue", or the body is too big
+				 * to drop: answer now, without reading it. */
+				p->refused = 1;
+				return too_large(http, conn);
+			}
+			p->oversized = 1;
 		}
 		return MHD_YES;
 	}
@@ -466,13 +480,20 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 		size_t n = *upload_data_size;
 
 		*upload_data_size = 0;
-		if (p->too_large) {
+		if (p->refused) {
 			return MHD_YES;
 		}
-		if (n > http->max_body_bytes - p->len) {
+		if (!p->oversized && n > http->max_body_bytes - p->len) {
 			/* A chunked body has no Content-Length to refuse up front. */
-			p->too_large = 1;
-			return too_large(http, conn);
+			p->oversized = 1;
+			p->dropped = p->len;
+			free(p->body);
+			p->body = NULL;
+			p->len = p->cap = 0;
+		}
+		if (p->oversized) {
+			p->dropped += n;
+			return p->dropped > DROP_MAX_BYTES ? MHD_NO : MHD_YES;
 		}
 		if (p->len + n + 1 > p->cap) {
 			size_t cap = p->cap ? p->cap : 4096;
@@ -492,8 +513,11 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 		p->len += n;
 		return MHD_YES;
 	}
-	if (p->too_large) {
+	if (p->refused) {
 		return MHD_YES; /* already answered */
+	}
+	if (p->oversized) {
+		return too_large(http, conn);
 	}
 	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_query, &q);
 	req.method = method;

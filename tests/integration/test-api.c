@@ -337,6 +337,9 @@ test_raw_http(void)
 				      "Content-Type: application/json\r\nConnection: close\r\n"
 				      "Transfer-Encoding: chunked\r\n\r\n"
 				      "b\r\n{\"text\":\"Un\r\n9\r\n. Deux.\"}\r\n0\r\n\r\n";
+	static const char expect[] = "POST /v1/segment HTTP/1.1\r\nHost: x\r\n"
+				     "Content-Type: application/json\r\nContent-Length: 5000000\r\n"
+				     "Expect: 100-continue\r\n\r\n";
 	size_t n = 20000 * 8 + 64;
 	char *many = malloc(n);
 	size_t len = (size_t)snprintf(many, n, "GET /healthz HTTP/1.1\r\nHost: x\r\n");
@@ -352,6 +355,22 @@ test_raw_http(void)
 	CHECK_INT(raw_http(h2, sizeof(h2) - 1), 505);
 	CHECK_INT(raw_http(smuggle, sizeof(smuggle) - 1), 400);
 	CHECK_INT(raw_http(chunked, sizeof(chunked) - 1), 200); /* chunked bodies are read whole */
+	/* Too large, announced with Expect: answered before the body is sent. */
+	CHECK_INT(raw_http(expect, sizeof(expect) - 1), 413);
+	/* Too large and chunked: read, dropped, then answered. */
+	{
+		size_t size = 5u << 20;
+		char *big = malloc(size + 256);
+		int head = snprintf(big, 256, "POST /v1/segment HTTP/1.1\r\nHost: x\r\n"
+					      "Content-Type: application/json\r\n"
+					      "Transfer-Encoding: chunked\r\n\r\n%zx\r\n",
+				    size);
+
+		memset(big + head, 'a', size);
+		memcpy(big + head + size, "\r\n0\r\n\r\n", 7);
+		CHECK_INT(raw_http(big, (size_t)head + size + 7), 413);
+		free(big);
+	}
 	free(many);
 }
 
