@@ -305,6 +305,9 @@ write_loop(void *arg)
 			}
 		}
 		if (mnemo_clock_passed(&next_beat)) {
+			/* Read from the file: another process (a local-mode command) may have
+			 * written to it, and our subscribers are told to fetch that too. */
+			(void)store_db_reload_seq(st->writer_db);
 			publish_heartbeat(st, store_db_last_seq(st->writer_db));
 			mnemo_clock_deadline(&next_beat, st->cfg.heartbeat_ms);
 		}
