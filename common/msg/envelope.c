@@ -1,4 +1,5 @@
 /* Envelope decoding with validation, encoding with a size check, and error replies. */
+#include <assert.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -421,6 +422,42 @@ mnemo_msg_encode(const Mnemo__Envelope *env, size_t max_bytes, nng_msg **ret_msg
 	protobuf_c_message_pack(&env->base, nng_msg_body(msg));
 	*ret_msg = msg;
 	return 0;
+}
+
+/* The oneof's members are the Envelope's fields numbered like their body case. */
+static const ProtobufCFieldDescriptor *
+body_field(Mnemo__Envelope__BodyCase body)
+{
+	return body == MNEMO__ENVELOPE__BODY__NOT_SET
+		       ? NULL
+		       : protobuf_c_message_descriptor_get_field(&mnemo__envelope__descriptor,
+								 (unsigned)body);
+}
+
+ProtobufCMessage *
+mnemo_msg_body(const Mnemo__Envelope *env)
+{
+	const ProtobufCFieldDescriptor *fd = body_field(env->body_case);
+
+	return fd != NULL ? *(ProtobufCMessage *const *)((const char *)env + fd->offset) : NULL;
+}
+
+const ProtobufCMessageDescriptor *
+mnemo_msg_body_type(Mnemo__Envelope__BodyCase body)
+{
+	const ProtobufCFieldDescriptor *fd = body_field(body);
+
+	return fd != NULL ? fd->descriptor : NULL;
+}
+
+void
+mnemo_msg_set_body(Mnemo__Envelope *env, Mnemo__Envelope__BodyCase body, ProtobufCMessage *msg)
+{
+	const ProtobufCFieldDescriptor *fd = body_field(body);
+
+	assert(fd != NULL && msg->descriptor == fd->descriptor);
+	env->body_case = body;
+	*(ProtobufCMessage **)((char *)env + fd->offset) = msg;
 }
 
 void

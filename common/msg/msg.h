@@ -68,6 +68,14 @@ int mnemo_msg_decode(const void *data, size_t len, const struct mnemo_msg_limits
  * request is refused here, not dropped by the peer and resent forever). */
 int mnemo_msg_encode(const Mnemo__Envelope *env, size_t max_bytes, nng_msg **ret_msg);
 
+/* The body of env whatever its type, NULL when it has none. */
+ProtobufCMessage *mnemo_msg_body(const Mnemo__Envelope *env);
+/* The body type of a body case (NULL when not one). */
+const ProtobufCMessageDescriptor *mnemo_msg_body_type(Mnemo__Envelope__BodyCase body);
+/* Sets env's body to msg for body case `body` (msg of the matching type). */
+void mnemo_msg_set_body(Mnemo__Envelope *env, Mnemo__Envelope__BodyCase body,
+			ProtobufCMessage *msg);
+
 /* A header for a new message: version 1, the given request id. */
 void mnemo_msg_envelope_init(Mnemo__Envelope *env, uint64_t request_id);
 /* A random non-zero 64-bit request id. */

@@ -223,48 +223,21 @@ static int
 write_unit(struct gateway *gw, const Mnemo__Envelope *req, Mnemo__Envelope *reply,
 	   struct mnemo_arena *arena, struct mnemo_fault *f)
 {
+	const ProtobufCMessage *body = mnemo_msg_body(req);
+	const ProtobufCFieldDescriptor *key_field =
+		protobuf_c_message_descriptor_get_field_by_name(body->descriptor, "request_id");
 	Mnemo__Envelope *copy = mnemo_arena_alloc(arena, sizeof(*copy));
-	char **key = NULL;
-	void *body = NULL;
-	size_t size = 0;
+	ProtobufCMessage *copy_body = mnemo_arena_alloc(arena, body->descriptor->sizeof_message);
+	char **key;
 	int r;
 
-	if (copy == NULL) {
+	if (copy == NULL || copy_body == NULL) {
 		return -ENOMEM;
 	}
 	*copy = *req;
-	switch (req->body_case) {
-	case MNEMO__ENVELOPE__BODY_UNIT_ADD_REQUEST:
-		size = sizeof(*req->unit_add_request);
-		break;
-	case MNEMO__ENVELOPE__BODY_UNIT_UPDATE_REQUEST:
-		size = sizeof(*req->unit_update_request);
-		break;
-	default:
-		size = sizeof(*req->unit_delete_request);
-		break;
-	}
-	body = mnemo_arena_alloc(arena, size);
-	if (body == NULL) {
-		return -ENOMEM;
-	}
-	switch (req->body_case) {
-	case MNEMO__ENVELOPE__BODY_UNIT_ADD_REQUEST:
-		memcpy(body, req->unit_add_request, size);
-		copy->unit_add_request = body;
-		key = &copy->unit_add_request->request_id;
-		break;
-	case MNEMO__ENVELOPE__BODY_UNIT_UPDATE_REQUEST:
-		memcpy(body, req->unit_update_request, size);
-		copy->unit_update_request = body;
-		key = &copy->unit_update_request->request_id;
-		break;
-	default:
-		memcpy(body, req->unit_delete_request, size);
-		copy->unit_delete_request = body;
-		key = &copy->unit_delete_request->request_id;
-		break;
-	}
+	memcpy(copy_body, body, body->descriptor->sizeof_message);
+	mnemo_msg_set_body(copy, req->body_case, copy_body);
+	key = (char **)((char *)copy_body + key_field->offset); /* every write has one */
 	if ((*key)[0] == '\0') {
 		*key = mnemo_arena_printf(arena, "auto:%016" PRIx64, mnemo_msg_new_request_id());
 		if (*key == NULL) {

@@ -111,20 +111,12 @@ reply_error(struct gateway_http_reply *out, const struct mnemo_fault *f)
 							mnemo_json_from_message(&e.base)));
 }
 
-static const ProtobufCFieldDescriptor *
-body_field(Mnemo__Envelope__BodyCase body)
-{
-	return protobuf_c_message_descriptor_get_field(&mnemo__envelope__descriptor,
-						       (unsigned)body);
-}
-
 static void
 reply_envelope(struct gateway_http_reply *out, const Mnemo__Envelope *env, int ok_status)
 {
-	const ProtobufCFieldDescriptor *fd = body_field(env->body_case);
-	const ProtobufCMessage *body;
+	const ProtobufCMessage *body = mnemo_msg_body(env);
 
-	if (fd == NULL) {
+	if (body == NULL) {
 		struct mnemo_fault f;
 
 		mnemo_fault_set(&f, MNEMO__ERROR_CODE__ERROR_CODE_INTERNAL, "", -1,
@@ -132,7 +124,6 @@ reply_envelope(struct gateway_http_reply *out, const Mnemo__Envelope *env, int o
 		reply_error(out, &f);
 		return;
 	}
-	body = *(ProtobufCMessage *const *)((const char *)env + fd->offset);
 	if (env->body_case == MNEMO__ENVELOPE__BODY_ERROR) {
 		reply_json(out, http_status(env->error->code),
 			   json_pack("{s:o*}", "error", mnemo_json_from_message(body)));
@@ -199,7 +190,7 @@ static int
 build_request(const struct route *rt, const struct gateway_http_request *req, const char *id,
 	      struct mnemo_arena *arena, ProtobufCMessage **ret, struct mnemo_fault *f)
 {
-	const ProtobufCMessageDescriptor *d = body_field(rt->body)->descriptor;
+	const ProtobufCMessageDescriptor *d = mnemo_msg_body_type(rt->body);
 	ProtobufCMessage *m = NULL;
 	int r;
 
@@ -310,8 +301,7 @@ handle(struct gateway *gw, const struct gateway_http_request *req,
 	if (r == 0) {
 		mnemo_msg_envelope_init(&env, out->request_id);
 		mnemo_msg_envelope_init(&reply, out->request_id);
-		env.body_case = rt->body;
-		*(ProtobufCMessage **)((char *)&env + body_field(rt->body)->offset) = body;
+		mnemo_msg_set_body(&env, rt->body, body);
 		r = gateway_dispatch(gw, &env, &reply, &arena, &f);
 	}
 	if (r < 0) {

@@ -886,26 +886,18 @@ static int
 request_key(const Mnemo__Envelope *req, struct mnemo_arena *arena, const char **ret_key,
 	    uint64_t *ret_hash, struct mnemo_fault *f)
 {
-	const ProtobufCMessage *body;
+	const ProtobufCMessage *body = mnemo_msg_body(req);
+	const ProtobufCFieldDescriptor *fd =
+		body != NULL ? protobuf_c_message_descriptor_get_field_by_name(body->descriptor,
+										 "request_id")
+			     : NULL;
 	const char *given;
 
-	switch (req->body_case) {
-	case MNEMO__ENVELOPE__BODY_UNIT_ADD_REQUEST:
-		body = &req->unit_add_request->base;
-		given = req->unit_add_request->request_id;
-		break;
-	case MNEMO__ENVELOPE__BODY_UNIT_UPDATE_REQUEST:
-		body = &req->unit_update_request->base;
-		given = req->unit_update_request->request_id;
-		break;
-	case MNEMO__ENVELOPE__BODY_UNIT_DELETE_REQUEST:
-		body = &req->unit_delete_request->base;
-		given = req->unit_delete_request->request_id;
-		break;
-	default:
+	if (fd == NULL || fd->type != PROTOBUF_C_TYPE_STRING) {
 		return mnemo_fault_set(f, MNEMO__ERROR_CODE__ERROR_CODE_INVALID_REQUEST, "", -1,
 				       "not a write request");
 	}
+	given = *(char *const *)((const char *)body + fd->offset);
 	if (strlen(given) > MAX_IDEMPOTENCY_KEY_BYTES) {
 		return mnemo_fault_set(f, MNEMO__ERROR_CODE__ERROR_CODE_INVALID_VALUE, "request_id",
 				       -1, "request_id is longer than %d bytes",
