@@ -43,6 +43,11 @@ keys(struct mnemo_config *cfg, struct mnemo_cfg_key *out)
 		    "open HTTP connections at most; more are refused"),
 		U32("gateway", "idle_timeout_s", gateway.idle_timeout_s, 1, 3600,
 		    "close an HTTP connection idle this many seconds"),
+		U32("gateway", "header_timeout_s", gateway.header_timeout_s, 1, 3600,
+		    "a request's headers must arrive within this many seconds (also how long an "
+		    "idle keep-alive connection stays open)"),
+		U32("gateway", "body_timeout_s", gateway.body_timeout_s, 1, 3600,
+		    "a request's body must arrive within this many seconds"),
 		U32("gateway", "heartbeat_ms", gateway.heartbeat_ms, 10, 60000,
 		    "heartbeat period on the change feed, in milliseconds"),
 		U32("gateway", "pub_queue", gateway.pub_queue, 1, 1000000,

@@ -29,6 +29,8 @@ gateway_config_init(struct gateway_config *cfg)
 	cfg->threads = 4;
 	cfg->max_connections = 256;
 	cfg->idle_timeout_s = 30;
+	cfg->header_timeout_s = 10;
+	cfg->body_timeout_s = 30;
 	cfg->heartbeat_ms = 1000;
 	cfg->pub_queue = 1024;
 	cfg->max_body_bytes = 4u << 20;
@@ -471,6 +473,10 @@ gateway_metrics(struct gateway *gw, size_t *ret_len)
 		fprintf(out, "mnemo_http_responses_total{class=\"%dxx\"} %llu\n", c,
 			atomic_load(&gw->counters.http[c]));
 	}
+	fprintf(out,
+		"# HELP mnemo_http_deadlines_total HTTP connections closed for slow headers or body.\n"
+		"# TYPE mnemo_http_deadlines_total counter\nmnemo_http_deadlines_total %llu\n",
+		atomic_load(&gw->counters.http_deadlines));
 	fprintf(out, "# HELP mnemo_peers Connected peers by kind.\n# TYPE mnemo_peers gauge\n"
 		     "mnemo_peers{kind=\"segmenter\"} %d\nmnemo_peers{kind=\"aligner\"} %d\n"
 		     "mnemo_peers{kind=\"store\"} %d\n",

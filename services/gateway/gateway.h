@@ -22,6 +22,8 @@ struct gateway_config {
 	uint32_t threads;          /* [gateway] threads, default 4: nng client requests at once */
 	uint32_t max_connections;  /* [gateway] max_connections, default 256: HTTP */
 	uint32_t idle_timeout_s;   /* [gateway] idle_timeout_s, default 30: HTTP */
+	uint32_t header_timeout_s; /* [gateway] header_timeout_s, default 10: HTTP headers */
+	uint32_t body_timeout_s;   /* [gateway] body_timeout_s, default 30: HTTP bodies */
 	uint32_t heartbeat_ms;     /* [gateway] heartbeat_ms, default 1000: on the pub socket */
 	uint32_t pub_queue;        /* [gateway] pub_queue, default 1024: per subscriber */
 	uint64_t max_body_bytes;   /* [gateway] max_body_bytes, default 4 MiB: HTTP bodies */

@@ -342,6 +342,7 @@ gateway_http_handle(struct gateway *gw, const struct gateway_http_request *req,
 struct gateway_http {
 	struct gateway *gw;
 	struct MHD_Daemon *daemon;
+	struct http_deadlines *deadlines;
 	uint64_t max_body_bytes;
 };
 
@@ -444,6 +445,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 			return MHD_NO;
 		}
 		*con_cls = p;
+		http_deadlines_phase(http->deadlines, conn, HTTP_PHASE_BODY);
 		if (cl != NULL && MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 							      MHD_HTTP_HEADER_TRANSFER_ENCODING)) {
 			/* Two body lengths: a proxy in front may have read another request. */
@@ -503,6 +505,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 		p->len += n;
 		return MHD_YES;
 	}
+	http_deadlines_phase(http->deadlines, conn, HTTP_PHASE_BUSY);
 	if (p->refused) {
 		return MHD_YES; /* already answered */
 	}
@@ -536,6 +539,7 @@ static void
 on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	     enum MHD_RequestTerminationCode toe)
 {
+	struct gateway_http *http = cls;
 	struct pending *p = *con_cls;
 
 	if (p != NULL) {
@@ -543,6 +547,7 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		free(p);
 		*con_cls = NULL;
 	}
+	http_deadlines_phase(http->deadlines, conn, HTTP_PHASE_HEADERS); /* the next request's */
 }
 
 static void __attribute__((format(printf, 2, 0)))
@@ -608,17 +613,25 @@ gateway_http_start(struct gateway *gw, const struct gateway_config *cfg,
 	}
 	http->gw = gw;
 	http->max_body_bytes = cfg->max_body_bytes;
+	r = http_deadlines_start(cfg->header_timeout_s * 1000, cfg->body_timeout_s * 1000,
+				 gateway_counters(gw), &http->deadlines);
+	if (r < 0) {
+		free(http);
+		return r;
+	}
 	http->daemon = MHD_start_daemon(
 		flags, 0, NULL, NULL, on_request, http, MHD_OPTION_SOCK_ADDR,
 		(struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT,
 		(unsigned)cfg->max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
 		(unsigned)cfg->idle_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
 		(size_t)HEADER_MEMORY_BYTES, MHD_OPTION_NOTIFY_COMPLETED, on_completed, http,
-		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, http,
+		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, http, MHD_OPTION_NOTIFY_CONNECTION,
+		http_deadlines_on_connection, http->deadlines,
 		/* Strict parsing: a request without Host, or with both Content-Length and
 		 * Transfer-Encoding (request smuggling), is refused with 400. */
 		MHD_OPTION_STRICT_FOR_CLIENT, (int)1, MHD_OPTION_END);
 	if (http->daemon == NULL) {
+		http_deadlines_stop(http->deadlines);
 		free(http);
 		return -EADDRINUSE;
 	}
@@ -633,5 +646,6 @@ gateway_http_stop(struct gateway_http *http)
 		return;
 	}
 	MHD_stop_daemon(http->daemon);
+	http_deadlines_stop(http->deadlines);
 	free(http);
 }

@@ -1,6 +1,7 @@
 /* What the gateway's own files share: routing (gateway.c), HTTP (http.c), metrics. */
 #pragma once
 
+#include <microhttpd.h>
 #include <stdatomic.h>
 
 #include "gateway.h"
@@ -21,11 +22,28 @@ void gateway_health(struct gateway *gw, struct gateway_health *ret);
 /* Counters for /metrics. */
 struct gateway_counters {
 	atomic_ullong http[6]; /* responses by status class: [2] = 2xx ... [5] = 5xx */
-	atomic_ullong http_refused; /* connections refused at the limit */
+	atomic_ullong http_deadlines; /* connections closed for slow headers or body */
 };
 struct gateway_counters *gateway_counters(struct gateway *gw);
 /* Prometheus text, malloc'd. */
 char *gateway_metrics(struct gateway *gw, size_t *ret_len);
+
+/* Header and body deadlines (deadline.c): where each connection's request stands. */
+enum http_phase {
+	HTTP_PHASE_HEADERS, /* waiting for a request's headers: header deadline */
+	HTTP_PHASE_BODY,    /* reading its body: body deadline */
+	HTTP_PHASE_BUSY,    /* answering it: the request's own deadline applies */
+	HTTP_PHASE_CLOSING, /* past a deadline, being closed */
+};
+struct http_deadlines;
+int http_deadlines_start(uint32_t header_ms, uint32_t body_ms, struct gateway_counters *counters,
+			 struct http_deadlines **ret);
+void http_deadlines_stop(struct http_deadlines *d);
+/* libmicrohttpd's MHD_OPTION_NOTIFY_CONNECTION callback (cls: the deadlines). */
+void http_deadlines_on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+				  enum MHD_ConnectionNotificationCode code);
+void http_deadlines_phase(struct http_deadlines *d, struct MHD_Connection *conn,
+			  enum http_phase phase);
 
 /* The HTTP server (libmicrohttpd). */
 struct gateway_http;

@@ -374,6 +374,44 @@ test_raw_http(void)
 	free(many);
 }
 
+/* A client dripping its headers, or sending less body than it announced, is cut off at
+ * the deadline (2 s here), not kept forever; other clients are served meanwhile. */
+static void
+test_slow_clients(void)
+{
+	const char *port = strrchr(base, ':') + 1;
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(port)),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	static const char partial_body[] = "POST /v1/segment HTTP/1.1\r\nHost: x\r\n"
+					   "Content-Type: application/json\r\n"
+					   "Content-Length: 100\r\n\r\n{\"te";
+	int drip = socket(AF_INET, SOCK_STREAM, 0), slow = socket(AF_INET, SOCK_STREAM, 0);
+	uint64_t started = mnemo_clock_ms();
+	int drip_closed = 0, slow_closed = 0;
+	char buf[256];
+
+	CHECK_INT(connect(drip, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	CHECK_INT(connect(slow, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	CHECK(send(drip, "GET /healthz HTTP/1.1\r\n", 24, MSG_NOSIGNAL) == 24);
+	CHECK(send(slow, partial_body, sizeof(partial_body) - 1, MSG_NOSIGNAL) > 0);
+	while (mnemo_clock_ms() - started < 8000 && !(drip_closed && slow_closed)) {
+		if (!drip_closed &&
+		    send(drip, "X-Drip: 1\r\n", 11, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+			drip_closed = errno == EPIPE || errno == ECONNRESET;
+		}
+		if (!slow_closed && recv(slow, buf, sizeof(buf), MSG_DONTWAIT) == 0) {
+			slow_closed = 1;
+		}
+		h_sleep_ms(200);
+	}
+	CHECK_MSG(drip_closed, "a client dripping headers was not cut off");
+	CHECK_MSG(slow_closed, "a client short of its body was not cut off");
+	CHECK(mnemo_clock_ms() - started < 8000);
+	close(drip);
+	close(slow);
+	CHECK_INT(h_wait_healthy(base, 1, 1, 2000), 0);
+}
+
 static void
 test_metrics(void)
 {
@@ -389,11 +427,13 @@ test_metrics(void)
 int
 main(int argc, char **argv)
 {
+	const char *const deadlines[] = {"--set", "gateway.header_timeout_s=2", "--set",
+					 "gateway.body_timeout_s=2", NULL};
 	struct harness h;
 	pid_t pid;
 
 	h_init(&h, argc, argv, 180);
-	pid = h_serve_all(&h, base, sizeof(base), NULL, NULL, NULL);
+	pid = h_serve_all(&h, base, sizeof(base), NULL, NULL, deadlines);
 	CHECK(pid > 0);
 	if (pid > 0) {
 		test_segment();
@@ -404,6 +444,7 @@ main(int argc, char **argv)
 		test_long_poll();
 		test_limits();
 		test_raw_http();
+		test_slow_clients();
 		test_metrics();
 		CHECK_INT(run_cases(base, argc > 2 ? argv[2] : "tests/cases"), 0);
 		/* After all of it, the service is still up. */
