@@ -296,101 +296,120 @@ read_end(struct store_db *db)
 	(void)exec(db, "COMMIT");
 }
 
-int
-store_db_updates(struct store_db *db, uint64_t since, uint32_t max, struct mnemo_arena *arena,
-		 Mnemo__UpdatesReply **ret)
+/* Runs a paging statement (rows after `after`, at most `max`) inside one read
+ * transaction, so the page and the last seq reported with it come from one snapshot;
+ * row() takes each row. */
+static int
+read_page(struct store_db *db, enum stmt_id id, uint64_t after, uint32_t max,
+	  int (*row)(sqlite3_stmt *s, void *arg), void *arg, uint64_t *ret_last_seq)
 {
-	Mnemo__UpdatesReply *reply = mnemo_arena_alloc(arena, sizeof(*reply));
 	sqlite3_stmt *s;
-	int r, rc;
+	int r, rc = SQLITE_DONE;
 
-	if (reply == NULL) {
-		return -ENOMEM;
-	}
-	mnemo__updates_reply__init(reply);
-	reply->updates = mnemo_arena_alloc(arena, (size_t)max * sizeof(*reply->updates) + 1);
-	if (reply->updates == NULL) {
-		return -ENOMEM;
-	}
 	r = read_begin(db);
 	if (r < 0) {
 		return r;
 	}
 	r = store_db_reload_seq(db);
-	reply->last_seq = db->last_seq;
-	s = stmt(db, ST_UPDATES);
-	sqlite3_bind_int64(s, 1, clamp_int64(since));
+	*ret_last_seq = db->last_seq;
+	s = stmt(db, id);
+	sqlite3_bind_int64(s, 1, clamp_int64(after));
 	sqlite3_bind_int64(s, 2, max);
 	while (r == 0 && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-		Mnemo__Update *u = mnemo_arena_alloc(arena, sizeof(*u));
-
-		if (u == NULL) {
-			r = -ENOMEM;
-			break;
-		}
-		mnemo__update__init(u);
-		u->seq = (uint64_t)sqlite3_column_int64(s, 0);
-		u->op = (Mnemo__ChangeOp)sqlite3_column_int(s, 1);
-		u->unit = unpack_unit(arena, sqlite3_column_blob(s, 2), sqlite3_column_bytes(s, 2));
-		if (u->unit == NULL) {
-			r = -EIO;
-			break;
-		}
-		reply->updates[reply->n_updates++] = u;
+		r = row(s, arg);
 	}
 	if (r == 0 && rc != SQLITE_DONE) {
 		r = store_err_from_sqlite(rc);
 	}
 	sqlite3_reset(s);
 	read_end(db);
+	return r;
+}
+
+struct updates_page {
+	Mnemo__UpdatesReply *reply;
+	struct mnemo_arena *arena;
+};
+
+static int
+update_row(sqlite3_stmt *s, void *arg)
+{
+	struct updates_page *page = arg;
+	Mnemo__Update *u = mnemo_arena_alloc(page->arena, sizeof(*u));
+
+	if (u == NULL) {
+		return -ENOMEM;
+	}
+	mnemo__update__init(u);
+	u->seq = (uint64_t)sqlite3_column_int64(s, 0);
+	u->op = (Mnemo__ChangeOp)sqlite3_column_int(s, 1);
+	u->unit = unpack_unit(page->arena, sqlite3_column_blob(s, 2), sqlite3_column_bytes(s, 2));
+	if (u->unit == NULL) {
+		return -EIO;
+	}
+	page->reply->updates[page->reply->n_updates++] = u;
+	return 0;
+}
+
+int
+store_db_updates(struct store_db *db, uint64_t since, uint32_t max, struct mnemo_arena *arena,
+		 Mnemo__UpdatesReply **ret)
+{
+	struct updates_page page = {mnemo_arena_alloc(arena, sizeof(*page.reply)), arena};
+	int r;
+
+	if (page.reply == NULL) {
+		return -ENOMEM;
+	}
+	mnemo__updates_reply__init(page.reply);
+	page.reply->updates = mnemo_arena_alloc(arena, (size_t)max * sizeof(Mnemo__Update *) + 1);
+	if (page.reply->updates == NULL) {
+		return -ENOMEM;
+	}
+	r = read_page(db, ST_UPDATES, since, max, update_row, &page, &page.reply->last_seq);
 	if (r == 0) {
-		*ret = reply;
+		*ret = page.reply;
 	}
 	return r;
+}
+
+struct snapshot_page {
+	Mnemo__SnapshotReply *reply;
+	struct mnemo_arena *arena;
+};
+
+static int
+unit_row(sqlite3_stmt *s, void *arg)
+{
+	struct snapshot_page *page = arg;
+	Mnemo__Unit *u =
+		unpack_unit(page->arena, sqlite3_column_blob(s, 0), sqlite3_column_bytes(s, 0));
+
+	if (u == NULL) {
+		return -EIO;
+	}
+	page->reply->units[page->reply->n_units++] = u;
+	return 0;
 }
 
 int
 store_db_snapshot(struct store_db *db, uint64_t after_id, uint32_t max, struct mnemo_arena *arena,
 		  Mnemo__SnapshotReply **ret)
 {
-	Mnemo__SnapshotReply *reply = mnemo_arena_alloc(arena, sizeof(*reply));
-	sqlite3_stmt *s;
-	int r, rc;
+	struct snapshot_page page = {mnemo_arena_alloc(arena, sizeof(*page.reply)), arena};
+	int r;
 
-	if (reply == NULL) {
+	if (page.reply == NULL) {
 		return -ENOMEM;
 	}
-	mnemo__snapshot_reply__init(reply);
-	reply->units = mnemo_arena_alloc(arena, (size_t)max * sizeof(*reply->units) + 1);
-	if (reply->units == NULL) {
+	mnemo__snapshot_reply__init(page.reply);
+	page.reply->units = mnemo_arena_alloc(arena, (size_t)max * sizeof(Mnemo__Unit *) + 1);
+	if (page.reply->units == NULL) {
 		return -ENOMEM;
 	}
-	r = read_begin(db);
-	if (r < 0) {
-		return r;
-	}
-	r = store_db_reload_seq(db);
-	reply->last_seq = db->last_seq;
-	s = stmt(db, ST_SNAPSHOT);
-	sqlite3_bind_int64(s, 1, clamp_int64(after_id));
-	sqlite3_bind_int64(s, 2, max);
-	while (r == 0 && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-		Mnemo__Unit *u =
-			unpack_unit(arena, sqlite3_column_blob(s, 0), sqlite3_column_bytes(s, 0));
-
-		if (u == NULL) {
-			r = -EIO;
-			break;
-		}
-		reply->units[reply->n_units++] = u;
-	}
-	if (r == 0 && rc != SQLITE_DONE) {
-		r = store_err_from_sqlite(rc);
-	}
-	sqlite3_reset(s);
-	read_end(db);
+	r = read_page(db, ST_SNAPSHOT, after_id, max, unit_row, &page, &page.reply->last_seq);
 	if (r == 0) {
-		*ret = reply;
+		*ret = page.reply;
 	}
 	return r;
 }
