@@ -850,3 +850,34 @@ mnemo_text_abbrev_ends(int list, const uint8_t *p, int32_t from, int32_t dot, in
 	}
 	return true;
 }
+
+bool
+mnemo_text_abbrev_is_starter(int list, const uint8_t *p, int32_t at, int32_t n)
+{
+	if (list <= 0 || (size_t)list >= N_OF(all_rules)) {
+		return false;
+	}
+	switch (starter_kind(&all_rules[list], p, at, n)) {
+	case STARTER:
+		return true;
+	case PARTICLE: {
+		/* "La guerre" starts a sentence, "La Fontaine" is a name. */
+		int32_t i = at;
+		UChar32 c = 0;
+
+		while (i < n) {
+			U8_NEXT(p, i, n, c);
+			if (c < 0 || !u_isalpha(c)) {
+				break;
+			}
+		}
+		if (c != ' ' || i >= n) {
+			return false;
+		}
+		U8_NEXT(p, i, n, c);
+		return c >= 0 && u_isULowercase(c);
+	}
+	default:
+		return false;
+	}
+}

@@ -14,3 +14,8 @@ int mnemo_text_abbrev_lang(const char *lang);
  * what follows (n at the end). Returns whether the sentence really ends there. */
 bool mnemo_text_abbrev_ends(int list, const uint8_t *p, int32_t from, int32_t dot, int32_t next,
 			    int32_t n);
+
+/* Whether the word at p[at] (a capitalised word) is one that usually starts a sentence
+ * in the language ("Selon", "Les", "The", or "La" before a lower-case word): what tells a headline glued to its lead
+ * ("…au Haut-KarabakhSelon le bilan") from a name in camel case ("iPhone", "McDonald"). */
+bool mnemo_text_abbrev_is_starter(int list, const uint8_t *p, int32_t at, int32_t n);

@@ -1,19 +1,25 @@
-/* Sentence segmentation. ICU's sentence rules (UAX #29) propose boundaries, and this file
- * corrects them where news text shows they go wrong:
+/* Sentence segmentation.
  *
- * - a closing quote after white space ("Vraiment ? »", French spacing) is split off by
- *   ICU into the next sentence; it is moved back to the sentence it closes, and an
- *   opening quote glued to a period ("fin.« Début") is moved forward;
- * - after ? and ! ICU always breaks, even before an incise: "« Vraiment ? » dit-il."
- *   stays one sentence when a lower-case word, a comma or a colon follows;
- * - ICU never breaks after '…' nor before a dialogue dash ("Tu viens ? — Non."), both
- *   of which are added;
- * - inside URLs ("?q=a.b", "!x") breaks are removed;
+ * For languages with rules (French, English) a byte scanner finds every candidate: a run
+ * of terminators (. ! ? … and the other sentence terminators), an emoji, or a capitalised
+ * sentence starter glued to the word before it. Each is judged on a bounded window:
+ *
  * - after a period, abbrev.c decides with the language's abbreviations ("M. Dupont",
- *   "p. ex. Paris"), initials ("J. K. Rowling") and list markers ("1. Introduction").
+ *   "p. ex. Paris"), initials ("J. K. Rowling") and list markers ("1. Introduction");
+ * - a closing quote after white space ("Vraiment ? »", French spacing) belongs to the
+ *   sentence it closes, and an opening quote glued to a period ("fin.« Début") to the
+ *   next one;
+ * - after ? and ! a lower-case word, a comma or a colon continues the sentence:
+ *   "« Vraiment ? » demanda-t-il." is one sentence;
+ * - '…' ends a sentence before a capital, and so does a dialogue dash ("Tu viens ? — Non.");
+ * - inside URLs and e-mail addresses ("?q=a.b", "a.b@c.fr") nothing ends;
+ * - scraped text loses spaces: "avancé.Selon" and "…au Haut-KarabakhSelon le bilan" are
+ *   two sentences, "U.S.A" and "iPhone" are not.
  *
- * Each decision looks at a bounded window around one terminator, and each byte is scanned
- * a bounded number of times, so the whole run is linear in the input. */
+ * Other languages get ICU's sentence rules (UAX #29), corrected the same way. Each
+ * decision looks at a bounded window around one candidate and each byte is scanned a
+ * bounded number of times, so a run is linear in the input; the scanner does not decode
+ * UTF-8 between candidates, which is what makes it faster than ICU's iterator. */
 #include "segment.h"
 #include "text.h"
 
@@ -42,9 +48,9 @@
 enum { LOOK_MAX = 256 };
 
 struct mnemo_segmenter {
-	UBreakIterator *bi;
-	UText ut; /* reopened on each piece of text, never reallocated */
-	int abbrev_list;
+	int abbrev_list;    /* the language's rules; 0: ICU's iterator instead */
+	UBreakIterator *bi; /* only without rules */
+	UText ut;           /* reopened on each piece of text, never reallocated */
 };
 
 struct segs {
@@ -114,6 +120,15 @@ static bool
 is_lower(UChar32 c)
 {
 	return c >= 0 && u_isULowercase(c);
+}
+
+/* Emoji, and what joins them into one: ZWJ, variation selectors, skin tones, keycaps. */
+static bool
+is_emoji_part(UChar32 c)
+{
+	return c == 0x200d || c == 0xfe0f || c == 0x20e3 || (c >= 0x1f3fb && c <= 0x1f3ff) ||
+	       (c >= 0xe0020 && c <= 0xe007f) || u_hasBinaryProperty(c, UCHAR_EXTENDED_PICTOGRAPHIC) ||
+	       u_hasBinaryProperty(c, UCHAR_REGIONAL_INDICATOR);
 }
 
 /* Whether the quote or bracket c, met after a terminator, closes the sentence before it.
@@ -389,6 +404,8 @@ judge(struct run *r, int32_t c, bool from_icu, int32_t *ret_split)
 			} else {
 				opened = true;
 			}
+		} else if (!opened && ch > 0x7f && is_emoji_part(ch)) {
+			split = k; /* "Bravo ! 🎉 Demain…": the emoji closes the sentence */
 		} else {
 			break;
 		}
@@ -402,6 +419,9 @@ judge(struct run *r, int32_t c, bool from_icu, int32_t *ret_split)
 	U8_NEXT(p, k, r->n, ch);
 
 	if (!spaced) {
+		if (u_isdigit(ch) && !strong) {
+			return DROP; /* "3.14", "1.000.000", "2.3. Installation" */
+		}
 		/* "?q=1", "!x", "?id=2"; a capital after a glued '?' is still a new sentence */
 		if (strong &&
 		    (is_lower(ch) || u_isdigit(ch) || ch == '/' || ch == '=' || ch == '&')) {
@@ -570,32 +590,207 @@ segment_piece(struct mnemo_segmenter *sg, const char *text, size_t base, int32_t
 	return emit(out, r.p, r.start, n, base, paragraph);
 }
 
+/* The bytes the scanner stops at: every terminator, emoji and capital letter starts with
+ * one of these (for the scripts the rule-based languages are written in). Everything
+ * else is skipped without decoding. */
+enum { STOP_ASCII_TERM = 1, STOP_ASCII_UPPER = 2, STOP_MULTI = 3 };
+
+static const uint8_t stops[256] = {
+	['.'] = STOP_ASCII_TERM, ['!'] = STOP_ASCII_TERM, ['?'] = STOP_ASCII_TERM,
+	['A' ... 'Z'] = STOP_ASCII_UPPER,
+	[0xc3] = STOP_MULTI, /* À-Þ */
+	[0xc4 ... 0xc9] = STOP_MULTI, /* Latin Extended-A and -B capitals: Œ, Ł... */
+	[0xce ... 0xd4] = STOP_MULTI, /* Greek and Cyrillic capitals */
+	[0xe2] = STOP_MULTI, /* … ‼ ⁇ and the older emoji */
+	[0xe3] = STOP_MULTI, /* 。 */
+	[0xef] = STOP_MULTI, /* ！ ？ ． */
+	[0xf0] = STOP_MULTI, /* emoji */
+};
+
+/* The end of the terminator run starting at i. */
+static int32_t
+terminators_end(const uint8_t *p, int32_t i, int32_t n)
+{
+	while (i < n) {
+		int32_t k = i;
+		UChar32 c;
+
+		if (p[i] == '.' || p[i] == '!' || p[i] == '?') {
+			i++;
+			continue;
+		}
+		if (p[i] < 0x80) {
+			break;
+		}
+		U8_NEXT(p, k, n, c);
+		if (c < 0 || !is_term(c)) {
+			break;
+		}
+		i = k;
+	}
+	return i;
+}
+
+/* A capitalised word glued to the one before: a headline that lost its line break
+ * before the lead ("…au Haut-KarabakhSelon le dernier bilan"). Only a usual sentence
+ * starter after a lower-case letter counts, so "iPhone" and "McDonald" stay whole. */
+static bool
+glued_start(const struct run *r, int32_t i, int32_t after)
+{
+	const uint8_t *p = r->p;
+	int32_t k = i;
+	UChar32 c;
+
+	if (i <= r->start + 1 || after >= r->n) {
+		return false;
+	}
+	U8_PREV(p, r->start, k, c);
+	if (!is_lower(c)) {
+		return false;
+	}
+	k = after;
+	U8_NEXT(p, k, r->n, c);
+	if (!is_lower(c)) {
+		return false; /* "TVA", "CNN": all capitals */
+	}
+	return mnemo_text_abbrev_is_starter(r->abbrev_list, p, i, r->n) &&
+	       !in_url(p, r->start, i, after, r->n);
+}
+
+/* The end of the emoji sequence at i if a sentence ends after it: "C'est parti 🎉
+ * Rendez-vous demain." (a capital, an opening quote or a dash after the space); else -1. */
+static int32_t
+emoji_end(const struct run *r, int32_t i)
+{
+	const uint8_t *p = r->p;
+	int32_t e = i, k;
+	bool spaced = false;
+	UChar32 c;
+
+	while (e < r->n) {
+		k = e;
+		U8_NEXT(p, k, r->n, c);
+		if (c < 0 || !is_emoji_part(c)) {
+			break;
+		}
+		e = k;
+	}
+	for (k = e; k < r->n;) {
+		int32_t j = k;
+
+		U8_NEXT(p, j, r->n, c);
+		if (!is_space(c)) {
+			break;
+		}
+		spaced = true;
+		k = j;
+	}
+	if (!spaced || k >= r->n) {
+		return -1;
+	}
+	U8_NEXT(p, k, r->n, c);
+	return c >= 0 && (u_isUUppercase(c) || is_dash(c) ||
+			  (is_quote(c) && u_charType(c) != U_END_PUNCTUATION))
+		       ? e
+		       : -1;
+}
+
+static int
+cut(struct run *r, struct segs *out, size_t base, uint32_t paragraph, int32_t at)
+{
+	int ret = emit(out, r->p, r->start, at, base, paragraph);
+
+	r->start = at;
+	r->first = -1;
+	r->quotes_to = at;
+	r->quote_open = false;
+	return ret;
+}
+
+/* The rule-based scanner over one paragraph p[0..n). */
+static int
+segment_rules(struct mnemo_segmenter *sg, const char *text, size_t base, int32_t n,
+	      uint32_t paragraph, struct segs *out)
+{
+	struct run r = {.p = (const uint8_t *)text + base, .n = n,
+			.abbrev_list = sg->abbrev_list, .first = -1};
+	const uint8_t *p = r.p;
+	int32_t i = 0;
+	int ret = 0;
+
+	while (ret == 0) {
+		int32_t k, split, e;
+		UChar32 c;
+
+		while (i < n && stops[p[i]] == 0) {
+			i++;
+		}
+		if (i >= n) {
+			break;
+		}
+		if (stops[p[i]] == STOP_ASCII_TERM) {
+			i = terminators_end(p, i, n);
+			if (judge(&r, i, true, &split) == KEEP) {
+				ret = cut(&r, out, base, paragraph, split);
+			}
+			continue;
+		}
+		k = i;
+		U8_NEXT(p, k, n, c);
+		if (c < 0) {
+			i = k;
+		} else if (c > 0x7f && is_term(c)) {
+			i = terminators_end(p, i, n);
+			if (judge(&r, i, true, &split) == KEEP) {
+				ret = cut(&r, out, base, paragraph, split);
+			}
+		} else if (c > 0x7f && is_emoji_part(c)) {
+			e = emoji_end(&r, i);
+			if (e > 0) {
+				ret = cut(&r, out, base, paragraph, e);
+			}
+			i = e > 0 ? e : k;
+		} else {
+			if (u_isUUppercase(c) && glued_start(&r, i, k)) {
+				ret = cut(&r, out, base, paragraph, i);
+			}
+			i = k;
+		}
+	}
+	if (ret == 0) {
+		ret = emit(out, r.p, r.start, n, base, paragraph);
+	}
+	return ret;
+}
+
 static int
 segment_paragraph(struct mnemo_segmenter *sg, const char *text, size_t start, size_t end,
 		  uint32_t paragraph, struct segs *out)
 {
 	const uint8_t *u = (const uint8_t *)text;
+	int (*segment)(struct mnemo_segmenter *, const char *, size_t, int32_t, uint32_t,
+		       struct segs *) = sg->abbrev_list != 0 ? segment_rules : segment_piece;
 
 	while (end - start > PIECE_MAX) {
-		size_t cut = start + PIECE_MAX, i;
+		size_t cut_at = start + PIECE_MAX, i;
 		int r;
 
-		for (i = cut; i > cut - PIECE_MAX / 2; i--) {
+		for (i = cut_at; i > cut_at - PIECE_MAX / 2; i--) {
 			if (u[i - 1] == ' ') {
 				break;
 			}
 		}
-		cut = u[i - 1] == ' ' ? i : cut;
-		while (U8_IS_TRAIL(u[cut])) {
-			cut--;
+		cut_at = u[i - 1] == ' ' ? i : cut_at;
+		while (U8_IS_TRAIL(u[cut_at])) {
+			cut_at--;
 		}
-		r = segment_piece(sg, text, start, (int32_t)(cut - start), paragraph, out);
+		r = segment(sg, text, start, (int32_t)(cut_at - start), paragraph, out);
 		if (r < 0) {
 			return r;
 		}
-		start = cut;
+		start = cut_at;
 	}
-	return segment_piece(sg, text, start, (int32_t)(end - start), paragraph, out);
+	return segment(sg, text, start, (int32_t)(end - start), paragraph, out);
 }
 
 /* Length of the line break at text[i], 0 if none: LF, CR, CRLF, NEL, LS, PS. */
@@ -618,24 +813,13 @@ line_break(const uint8_t *u, size_t i, size_t len)
 	return 0;
 }
 
-static bool
-blank(const uint8_t *u, size_t start, size_t end)
-{
-	while (start < end) {
-		UChar32 c;
-
-		U8_NEXT(u, start, end, c);
-		if (c < 0 || !is_space(c)) {
-			return false;
-		}
-	}
-	return true;
-}
-
 int
 mnemo_segmenter_run(struct mnemo_segmenter *sg, const char *text, size_t len,
 		    struct mnemo_seg **ret_segs, size_t *ret_n)
 {
+	/* Bytes that may start a line break: LF, CR, NEL (C2 85), LS and PS (E2 80 A8/A9). */
+	static const bool may_break[256] = {['\n'] = true, ['\r'] = true, [0xc2] = true,
+					    [0xe2] = true};
 	const uint8_t *u = (const uint8_t *)text;
 	struct segs out = {0};
 	uint32_t paragraph = 0;
@@ -647,14 +831,14 @@ mnemo_segmenter_run(struct mnemo_segmenter *sg, const char *text, size_t len,
 		return -EMSGSIZE;
 	}
 	while (r == 0 && line < len) {
-		size_t brk = 0;
+		size_t brk = 0, before = out.n;
 
-		while (i < len && (brk = line_break(u, i, len)) == 0) {
+		while (i < len && (!may_break[u[i]] || (brk = line_break(u, i, len)) == 0)) {
 			i++;
 		}
-		if (!blank(u, line, i)) {
-			r = segment_paragraph(sg, text, line, i, paragraph, &out);
-			paragraph++;
+		r = segment_paragraph(sg, text, line, i, paragraph, &out);
+		if (out.n > before) {
+			paragraph++; /* blank lines are not paragraphs */
 		}
 		i += brk;
 		line = i;
@@ -690,15 +874,17 @@ mnemo_segmenter_new(const char *lang, struct mnemo_segmenter **ret)
 		return -ENOMEM;
 	}
 	sg->ut = ut_init;
-	utext_openUTF8(&sg->ut, "", 0, &st);
-	/* An unknown language falls back to the root rules (U_USING_DEFAULT_WARNING). */
-	sg->bi = ubrk_open(UBRK_SENTENCE, locale, NULL, 0, &st);
-	if (U_FAILURE(st)) {
-		r = mnemo_err_from_icu(st);
-		mnemo_segmenter_free(sg);
-		return r == -ENOMEM ? r : -EINVAL;
-	}
 	sg->abbrev_list = mnemo_text_abbrev_lang(tag);
+	if (sg->abbrev_list == 0) {
+		utext_openUTF8(&sg->ut, "", 0, &st);
+		/* An unknown language falls back to the root rules (U_USING_DEFAULT_WARNING). */
+		sg->bi = ubrk_open(UBRK_SENTENCE, locale, NULL, 0, &st);
+		if (U_FAILURE(st)) {
+			r = mnemo_err_from_icu(st);
+			mnemo_segmenter_free(sg);
+			return r == -ENOMEM ? r : -EINVAL;
+		}
+	}
 	*ret = sg;
 	return 0;
 }
@@ -709,7 +895,9 @@ mnemo_segmenter_free(struct mnemo_segmenter *sg)
 	if (sg == NULL) {
 		return;
 	}
-	ubrk_close(sg->bi);
+	if (sg->bi != NULL) {
+		ubrk_close(sg->bi);
+	}
 	utext_close(&sg->ut);
 	free(sg);
 }
