@@ -119,6 +119,74 @@ slot_size(ProtobufCType t)
 	return 0;
 }
 
+/* ---- base64, the JSON form of bytes fields (RFC 4648, with padding) ---------------------- */
+
+static const char b64_chars[] =
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+static int
+b64_value(unsigned char c)
+{
+	const char *at = c != '\0' ? strchr(b64_chars, c) : NULL;
+
+	return at != NULL ? (int)(at - b64_chars) : -1;
+}
+
+/* Decodes s[0..len) into out (room for len / 4 * 3 bytes); -1 if it is not base64. */
+static long
+b64_decode(const char *s, size_t len, uint8_t *out)
+{
+	size_t n = 0;
+
+	if (len % 4 != 0) {
+		return -1;
+	}
+	for (size_t i = 0; i < len; i += 4) {
+		int v[4], pad = 0;
+
+		for (int k = 0; k < 4; k++) {
+			if (s[i + k] == '=' && i + 4 == len && k >= 2) {
+				v[k] = 0;
+				pad++;
+			} else if ((v[k] = b64_value((unsigned char)s[i + k])) < 0 || pad > 0) {
+				return -1;
+			}
+		}
+		out[n++] = (uint8_t)(v[0] << 2 | v[1] >> 4);
+		if (pad < 2) {
+			out[n++] = (uint8_t)(v[1] << 4 | v[2] >> 2);
+		}
+		if (pad < 1) {
+			out[n++] = (uint8_t)(v[2] << 6 | v[3]);
+		}
+	}
+	return (long)n;
+}
+
+static json_t *
+b64_encode(const uint8_t *p, size_t len)
+{
+	size_t n = (len + 2) / 3 * 4;
+	char *out = malloc(n + 1), *o = out;
+	json_t *v;
+
+	if (out == NULL) {
+		return NULL;
+	}
+	for (size_t i = 0; i < len; i += 3) {
+		uint32_t w = (uint32_t)p[i] << 16 | (i + 1 < len ? (uint32_t)p[i + 1] << 8 : 0) |
+			     (i + 2 < len ? p[i + 2] : 0);
+
+		*o++ = b64_chars[w >> 18 & 63];
+		*o++ = b64_chars[w >> 12 & 63];
+		*o++ = i + 1 < len ? b64_chars[w >> 6 & 63] : '=';
+		*o++ = i + 2 < len ? b64_chars[w & 63] : '=';
+	}
+	v = json_stringn(out, n);
+	free(out);
+	return v;
+}
+
 /* ---- JSON -> message -------------------------------------------------------------------- */
 
 struct in {
@@ -321,8 +389,25 @@ set_slot(struct in *in, const ProtobufCFieldDescriptor *fd, void *slot, const js
 			return wrong_type(in, v, "an object");
 		}
 		return to_message(in, v, fd->descriptor, (ProtobufCMessage **)slot);
-	case PROTOBUF_C_TYPE_BYTES:
-		break;
+	case PROTOBUF_C_TYPE_BYTES: {
+		ProtobufCBinaryData *b = slot;
+		size_t len = json_is_string(v) ? json_string_length(v) : 0;
+		long n;
+
+		if (!json_is_string(v)) {
+			return wrong_type(in, v, "a base64 string");
+		}
+		b->data = mnemo_arena_alloc(in->arena, len / 4 * 3 + 1);
+		if (b->data == NULL) {
+			return no_memory(in);
+		}
+		n = b64_decode(json_string_value(v), len, b->data);
+		if (n < 0) {
+			return out_of_range(in, "base64 (RFC 4648, with padding)");
+		}
+		b->len = (size_t)n;
+		return 0;
+	}
 	}
 	return mnemo_fault_set(in->f, MNEMO__ERROR_CODE__ERROR_CODE_INVALID_REQUEST, in->path, -1,
 			       "'%s' cannot be given in JSON", in->path);
@@ -623,8 +708,11 @@ from_slot(const ProtobufCFieldDescriptor *fd, const void *slot)
 
 		return sub != NULL ? from_message(sub) : json_object();
 	}
-	case PROTOBUF_C_TYPE_BYTES:
-		break;
+	case PROTOBUF_C_TYPE_BYTES: {
+		const ProtobufCBinaryData *b = slot;
+
+		return b64_encode(b->data, b->len);
+	}
 	}
 	return json_null();
 }

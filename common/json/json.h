@@ -4,7 +4,8 @@
  *
  * Mapping: scalar fields as JSON numbers/booleans/strings (64-bit integers may also be
  * given as decimal strings); enums as the value's name without the enum's prefix, in
- * lower case (ERROR_CODE_INVALID_UTF8 -> "invalid_utf8"); map<string,string> as an
+ * lower case (ERROR_CODE_INVALID_UTF8 -> "invalid_utf8"); bytes as base64 (RFC 4648);
+ * map<string,string> as an
  * object; repeated fields as arrays; messages as objects. Unknown fields are refused, so
  * a misspelt field is an error rather than a silent default. */
 #pragma once

@@ -54,6 +54,7 @@ static const struct {
 	{MNEMO__ERROR_CODE__ERROR_CODE_MALFORMED_MESSAGE, "malformed_message", EPROTO},
 	{MNEMO__ERROR_CODE__ERROR_CODE_UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", EINVAL},
 	{MNEMO__ERROR_CODE__ERROR_CODE_INVALID_VALUE, "invalid_value", EINVAL},
+	{MNEMO__ERROR_CODE__ERROR_CODE_INVALID_ENCODING, "invalid_encoding", EILSEQ},
 };
 
 enum { N_CODES = sizeof(codes) / sizeof(codes[0]) };

@@ -19,7 +19,8 @@ enum kind {
 	INNER = 1, /* never ends a sentence: titles, "cf.", "p. ex." */
 	NUMBER,    /* inside when a number follows: months, "no.", "p." */
 	FINAL,     /* ends a sentence when a capital follows: "etc.", "J.-C." */
-	AMBIG,     /* ends only before a word that usually starts one: "5 p.m. The" */
+	AMBIG,     /* ends only before a word that usually starts one: "Main St. It" */
+	TIME,      /* ends before a capital, unless a day, month or time zone: "9 a.m. GMT" */
 	STARTER,   /* starter lists: a word that usually starts a sentence */
 	PARTICLE,  /* starts sentences too, but also follows initials in names: "J. Le Pen" */
 };
@@ -47,6 +48,7 @@ static const struct entry abbrevs_fr[] = {
 	{"Adj", INNER},
 	{"Cal", INNER},
 	{"Cdt", INNER},
+	{"Ch", INNER},
 	{"Cie", FINAL},
 	{"Cne", INNER},
 	{"Col", INNER},
@@ -74,6 +76,8 @@ static const struct entry abbrevs_fr[] = {
 	{"Mlles", INNER},
 	{"Mme", INNER},
 	{"Mmes", INNER},
+	{"Mr", INNER},
+	{"Mrs", INNER},
 	{"N. B", INNER},
 	{"N.B", INNER},
 	{"N.D.L.R", FINAL},
@@ -83,6 +87,7 @@ static const struct entry abbrevs_fr[] = {
 	{"P.-S", INNER},
 	{"P.S", INNER},
 	{"Pdt", INNER},
+	{"Ph", INNER},
 	{"Pr", INNER},
 	{"Prof", INNER},
 	{"Prs", INNER},
@@ -95,6 +100,7 @@ static const struct entry abbrevs_fr[] = {
 	{"Ste", INNER},
 	{"Stes", INNER},
 	{"Sts", INNER},
+	{"Th", INNER},
 	{"Vte", INNER},
 	{"Vtesse", INNER},
 	{"Vve", INNER},
@@ -162,10 +168,12 @@ static const struct entry abbrevs_fr[] = {
 	{"lun", NUMBER},
 	{"mar", NUMBER},
 	{"masc", INNER},
+	{"max", NUMBER},
 	{"md", FINAL},
 	{"mds", FINAL},
 	{"mer", NUMBER},
 	{"mill", FINAL},
+	{"min", NUMBER},
 	{"mrd", FINAL},
 	{"ms", FINAL},
 	{"mss", FINAL},
@@ -213,6 +221,7 @@ static const struct entry abbrevs_fr[] = {
 	{"éts", INNER},
 };
 static const struct entry abbrevs_en[] = {
+	{"A.M", TIME},
 	{"Adm", INNER},
 	{"Amb", INNER},
 	{"Apr", NUMBER},
@@ -226,6 +235,7 @@ static const struct entry abbrevs_en[] = {
 	{"Bros", FINAL},
 	{"Capt", INNER},
 	{"Cdr", INNER},
+	{"Cllr", INNER},
 	{"Cmdr", INNER},
 	{"Co", FINAL},
 	{"Col", INNER},
@@ -268,6 +278,8 @@ static const struct entry abbrevs_en[] = {
 	{"Mx", INNER},
 	{"Nov", NUMBER},
 	{"Oct", NUMBER},
+	{"P.M", TIME},
+	{"Ph", INNER},
 	{"Plc", FINAL},
 	{"Pres", INNER},
 	{"Prof", INNER},
@@ -285,7 +297,7 @@ static const struct entry abbrevs_en[] = {
 	{"Sgt", INNER},
 	{"Sq", FINAL},
 	{"Sr", FINAL},
-	{"St", INNER},
+	{"St", AMBIG},
 	{"Sun", NUMBER},
 	{"Supt", INNER},
 	{"Thu", NUMBER},
@@ -295,7 +307,7 @@ static const struct entry abbrevs_en[] = {
 	{"Tues", NUMBER},
 	{"Univ", INNER},
 	{"Wed", NUMBER},
-	{"a.m", AMBIG},
+	{"a.m", TIME},
 	{"approx", INNER},
 	{"art", INNER},
 	{"c", NUMBER},
@@ -320,7 +332,7 @@ static const struct entry abbrevs_en[] = {
 	{"nos", NUMBER},
 	{"op. cit", FINAL},
 	{"p", NUMBER},
-	{"p.m", AMBIG},
+	{"p.m", TIME},
 	{"para", NUMBER},
 	{"pp", NUMBER},
 	{"sec", NUMBER},
@@ -337,6 +349,7 @@ static const struct entry starters_fr[] = {
 	{"Au", STARTER},
 	{"Aucun", STARTER},
 	{"Aucune", STARTER},
+	{"Aujourd'hui", STARTER},
 	{"Aussi", STARTER},
 	{"Aux", STARTER},
 	{"Avant", STARTER},
@@ -353,16 +366,20 @@ static const struct entry starters_fr[] = {
 	{"Ces", STARTER},
 	{"Cet", STARTER},
 	{"Cette", STARTER},
+	{"Chacun", STARTER},
+	{"Chacune", STARTER},
 	{"Chaque", STARTER},
 	{"Comme", STARTER},
 	{"Comment", STARTER},
 	{"D'", STARTER},
 	{"Dans", STARTER},
 	{"De", PARTICLE},
+	{"Demain", STARTER},
 	{"Depuis", STARTER},
 	{"Des", STARTER},
 	{"Donc", STARTER},
 	{"Du", PARTICLE},
+	{"Désormais", STARTER},
 	{"Elle", STARTER},
 	{"Elles", STARTER},
 	{"En", STARTER},
@@ -370,6 +387,8 @@ static const struct entry starters_fr[] = {
 	{"Ensuite", STARTER},
 	{"Entre", STARTER},
 	{"Et", STARTER},
+	{"Hier", STARTER},
+	{"Ici", STARTER},
 	{"Il", STARTER},
 	{"Ils", STARTER},
 	{"J'", STARTER},
@@ -390,17 +409,20 @@ static const struct entry starters_fr[] = {
 	{"Même", STARTER},
 	{"N'", STARTER},
 	{"Ni", STARTER},
+	{"Non", STARTER},
 	{"Nos", STARTER},
 	{"Notre", STARTER},
 	{"Nous", STARTER},
 	{"Néanmoins", STARTER},
 	{"On", STARTER},
 	{"Or", STARTER},
+	{"Oui", STARTER},
 	{"Où", STARTER},
 	{"Par", STARTER},
 	{"Parmi", STARTER},
 	{"Pas", STARTER},
 	{"Pendant", STARTER},
+	{"Personne", STARTER},
 	{"Plus", STARTER},
 	{"Plusieurs", STARTER},
 	{"Pour", STARTER},
@@ -415,11 +437,16 @@ static const struct entry starters_fr[] = {
 	{"Quelles", STARTER},
 	{"Quels", STARTER},
 	{"Qui", STARTER},
+	{"Rien", STARTER},
 	{"S'", STARTER},
 	{"Sa", STARTER},
 	{"Sans", STARTER},
 	{"Selon", STARTER},
 	{"Ses", STARTER},
+	{"Seul", STARTER},
+	{"Seule", STARTER},
+	{"Seules", STARTER},
+	{"Seuls", STARTER},
 	{"Si", STARTER},
 	{"Son", STARTER},
 	{"Sous", STARTER},
@@ -432,6 +459,8 @@ static const struct entry starters_fr[] = {
 	{"Tu", STARTER},
 	{"Un", STARTER},
 	{"Une", STARTER},
+	{"Voici", STARTER},
+	{"Voilà", STARTER},
 	{"Vos", STARTER},
 	{"Votre", STARTER},
 	{"Vous", STARTER},
@@ -574,8 +603,8 @@ find_any_case(const struct entry *t, size_t n, const char *s, size_t len)
 		return kind;
 	}
 	U8_NEXT((const uint8_t *)s, i, (int32_t)len, c);
-	if (c < 0 || !u_isupper(c)) {
-		return 0;
+	if (c < 0 || !u_isupper(c) || (size_t)i == len) {
+		return 0; /* a lone capital is an initial ("P. Vasseur"), never "p." (page) */
 	}
 	U8_APPEND((uint8_t *)lowered, out, (int32_t)sizeof(lowered), u_tolower(c), err);
 	if (err || (size_t)out + (len - (size_t)i) > sizeof(lowered)) {
@@ -743,13 +772,29 @@ digit_at(const uint8_t *p, int32_t i, int32_t n)
 	return c >= 0 && u_isdigit(c);
 }
 
-/* A list marker alone: "1.", "IV.", "b." make the whole sentence so far. */
+/* A list or section marker alone: "1.", "2.3.", "§ 3.", "IV.", "b." make the whole
+ * sentence so far; it belongs to what follows. */
 static bool
 is_list_marker(const uint8_t *p, int32_t from, int32_t dot)
 {
-	int32_t len = dot - from, i;
-	bool digits = true, roman = true;
+	int32_t len, i;
+	bool digits = true, roman = true, dotted = true;
+	int n_digits = 0;
 
+	if (dot - from >= 2 && p[from] == 0xc2 && p[from + 1] == 0xa7) { /* § */
+		from += 2;
+		while (from < dot && p[from] == ' ') {
+			from++;
+		}
+	}
+	len = dot - from;
+	for (i = from; i < dot && len <= 12; i++) {
+		dotted &= (p[i] >= '0' && p[i] <= '9') || p[i] == '.';
+		n_digits += p[i] >= '0' && p[i] <= '9';
+	}
+	if (len > 0 && len <= 12 && dotted && n_digits > 0 && p[from] != '.') {
+		return true; /* "2.3", "3.2.1" */
+	}
 	if (len == 0 || len > 4) {
 		return false;
 	}
@@ -761,6 +806,109 @@ is_list_marker(const uint8_t *p, int32_t from, int32_t dot)
 		roman &= p[i] != '\0' && strchr("IVXivx", p[i]) != NULL;
 	}
 	return (digits && len <= 3) || roman;
+}
+
+/* After a.m./p.m. a capital starts a new sentence unless it names a day, a month or a
+ * time zone: "at 9 a.m. Please be on time" ends, "at 9 a.m. GMT" and "5 p.m. Monday" do
+ * not. */
+static bool
+time_follower(const uint8_t *p, int32_t next, int32_t n)
+{
+	static const char *const words[] = {
+		"April", "Atlantic", "Aug", "August", "BST", "CEST", "CET", "CDT", "CST", "CT",
+		"Central", "Dec", "December", "EDT", "EST", "ET", "Eastern", "Feb", "February",
+		"Fri", "Friday", "GMT", "Jan", "January", "July", "June", "Local", "MDT", "MST",
+		"MT", "March", "May", "Mon", "Monday", "Mountain", "Nov", "November", "Oct",
+		"October", "PDT", "PST", "PT", "Pacific", "Sat", "Saturday", "Sept",
+		"September", "Sun", "Sunday", "Thu", "Thursday", "Tue", "Tuesday", "UTC",
+		"Wed", "Wednesday",
+	};
+	int32_t end = next;
+
+	while (end < n && end - next < 16 && ((p[end] >= 'A' && p[end] <= 'Z') ||
+					      (p[end] >= 'a' && p[end] <= 'z'))) {
+		end++;
+	}
+	for (size_t i = 0; i < N_OF(words); i++) {
+		if ((size_t)(end - next) == strlen(words[i]) &&
+		    memcmp(p + next, words[i], (size_t)(end - next)) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* "Chapitre IV.", "Article 12.", "Titre Ier.": a labelled heading. What follows on the same
+ * line is its title ("Chapitre IV. Le retour", one heading) unless it is a sentence of its
+ * own, with its final punctuation ("Article 12. Le contrat s'applique…"). */
+static bool
+is_label(const uint8_t *p, int32_t from, int32_t dot)
+{
+	static const char *const labels[] = {
+		"Annexe", "Appendix", "Article", "Book", "Chapitre", "Chapter", "Livre",
+		"Part", "Partie", "Section", "Titre", "Tome", "Volume",
+	};
+	int32_t sp = from;
+
+	while (sp < dot && p[sp] != ' ') {
+		sp++;
+	}
+	if (sp >= dot - 1 || dot - sp > 6) {
+		return false;
+	}
+	for (int32_t i = sp + 1; i < dot; i++) {
+		if (!((p[i] >= '0' && p[i] <= '9') || strchr("IVXLCDMer", p[i]) != NULL)) {
+			return false;
+		}
+	}
+	for (size_t i = 0; i < N_OF(labels); i++) {
+		if ((size_t)(sp - from) == strlen(labels[i]) &&
+		    memcmp(p + from, labels[i], (size_t)(sp - from)) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Whether the paragraph p[0..n) ends with sentence punctuation (then closing quotes). */
+static bool
+paragraph_ends_sentence(const uint8_t *p, int32_t n)
+{
+	while (n > 0) {
+		UChar32 c;
+
+		U8_PREV(p, 0, n, c);
+		if (c == '.' || c == '!' || c == '?' || c == 0x2026) {
+			return true;
+		}
+		if (!(u_isUWhiteSpace(c) || c == 0xbb || c == 0x201d || c == '"' || c == ')')) {
+			return false;
+		}
+	}
+	return false;
+}
+
+/* A bare number after a colon or a dash: "Précédent : 1. Présentation". */
+static bool
+is_inline_marker(const uint8_t *p, int32_t from, int32_t start, int32_t dot)
+{
+	int32_t i;
+
+	if (dot - start == 0 || dot - start > 3) {
+		return false;
+	}
+	for (i = start; i < dot; i++) {
+		if (p[i] < '0' || p[i] > '9') {
+			return false;
+		}
+	}
+	i = start;
+	while (i > from && p[i - 1] == ' ') {
+		i--;
+	}
+	return i > from && i < start &&
+	       (p[i - 1] == ':' || (i - from >= 3 && p[i - 3] == 0xe2 && p[i - 2] == 0x80 &&
+				    (p[i - 1] == 0x94 || p[i - 1] == 0x93)));
 }
 
 int
@@ -801,9 +949,15 @@ mnemo_text_abbrev_ends(int list, const uint8_t *p, int32_t from, int32_t dot, in
 	if (is_list_marker(p, from, dot)) {
 		return false;
 	}
+	if (is_label(p, from, dot)) {
+		return paragraph_ends_sentence(p, n);
+	}
 	start = word_start(p, from, dot);
 	if (start < 0 || start == dot) {
 		return true;
+	}
+	if (is_inline_marker(p, from, start, dot)) {
+		return false;
 	}
 
 	/* Two-word abbreviations first: "p. ex.", "av. J.-C.". */
@@ -833,6 +987,8 @@ mnemo_text_abbrev_ends(int list, const uint8_t *p, int32_t from, int32_t dot, in
 		return true;
 	case AMBIG:
 		return starter_kind(ru, p, next, n) != 0;
+	case TIME:
+		return next < n && !time_follower(p, next, n);
 	default:
 		break;
 	}

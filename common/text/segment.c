@@ -131,6 +131,64 @@ is_emoji_part(UChar32 c)
 	       u_hasBinaryProperty(c, UCHAR_REGIONAL_INDICATOR);
 }
 
+/* Symbols that open a list item, never close a sentence: "Sans engagement. ✔ Résiliable". */
+static bool
+is_bullet(UChar32 c)
+{
+	switch (c) {
+	case 0x2022: /* • */
+	case 0x2192: /* → */
+	case 0x25b6: /* ▶ */
+	case 0x25ba: /* ► */
+	case 0x2713: /* ✓ */
+	case 0x2714: /* ✔ */
+	case 0x2705: /* ✅ */
+	case 0x27a1: /* ➡ */
+	case 0x1f449: /* 👉 */
+	case 0x1f4cc: /* 📌 */
+	case 0x1f538: /* 🔸 */
+	case 0x1f539: /* 🔹 */
+	case 0x1f53a: /* 🔺 */
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* A capital then a lower-case letter at p[i]: "Selon", not "NET" or "D.". */
+static bool
+titlecase_at(const uint8_t *p, int32_t i, int32_t n)
+{
+	UChar32 c;
+
+	if (i >= n) {
+		return false;
+	}
+	U8_NEXT(p, i, n, c);
+	if (c < 0 || !u_isUUppercase(c) || i >= n) {
+		return false;
+	}
+	U8_NEXT(p, i, n, c);
+	return is_lower(c);
+}
+
+/* Whether the token at p[i] (up to white space) holds a '.', '@' or '/': a file or domain
+ * name ("Exemple.fr", "ASP.NET"), not the first word of a sentence. */
+static bool
+dotted_token(const uint8_t *p, int32_t i, int32_t n)
+{
+	for (int32_t end = n - i > LOOK_MAX ? i + LOOK_MAX : n; i < end; i++) {
+		if (p[i] == ' ' || p[i] == '\t' || p[i] == 0xc2) {
+			return false;
+		}
+		if ((p[i] == '.' || p[i] == '@' || p[i] == '/') && i + 1 < n &&
+		    (p[i + 1] != ' ' && p[i + 1] != 0xc2)) {
+			return true;
+		}
+	}
+	return false;
+}
+
 /* Whether the quote or bracket c, met after a terminator, closes the sentence before it.
  * Straight quotes and apostrophes close when glued to the terminator ("oui." Puis),
  * and a straight double quote also when one is open in the sentence. */
@@ -225,12 +283,20 @@ glued_sentences(const uint8_t *p, int32_t ts, int32_t te, int32_t n)
 	if (te - ts != 1 || p[ts] != '.' || ts == 0 || te >= n) {
 		return false;
 	}
+	/* "avancé.Selon", "en 2023.Ils", "à 52%.Le", "(voir plus haut).La" */
 	U8_PREV(p, 0, i, c);
-	if (!is_lower(c)) {
+	if (!(is_lower(c) || u_isdigit(c) || c == '%' || c == ')' || c == 0xbb || c == '"')) {
 		return false;
 	}
 	i = te;
 	U8_NEXT(p, i, n, c);
+	/* "reporté.(Les billets", "Genève."Nous…" */
+	if (c == '(' || c == '"' || c == 0xab || c == 0x201c) {
+		if (i >= n) {
+			return false;
+		}
+		U8_NEXT(p, i, n, c);
+	}
 	if (c < 0 || !u_isUUppercase(c) || i >= n) {
 		return false;
 	}
@@ -334,6 +400,35 @@ sentence_first(struct run *r)
 	return i;
 }
 
+/* An enumeration on one line, "1. Introduction 2. Méthode 3. Résultats": the period at
+ * ts follows the number k, the sentence began with item k - 1, so the item ends before
+ * k (*ret_split). */
+static bool
+next_item(struct run *r, int32_t ts, int32_t *ret_split)
+{
+	const uint8_t *p = r->p;
+	int32_t ks = ts, first = sentence_first(r), i;
+	long k = 0, prev = 0;
+
+	while (ks > first && ts - ks < 3 && p[ks - 1] >= '0' && p[ks - 1] <= '9') {
+		ks--;
+	}
+	if (ks == ts || ks <= first || p[ks - 1] != ' ') {
+		return false;
+	}
+	for (i = ks; i < ts; i++) {
+		k = 10 * k + (p[i] - '0');
+	}
+	for (i = first; i < r->n && i - first < 3 && p[i] >= '0' && p[i] <= '9'; i++) {
+		prev = 10 * prev + (p[i] - '0');
+	}
+	if (i == first || i >= r->n || p[i] != '.' || prev + 1 != k) {
+		return false;
+	}
+	*ret_split = ks;
+	return true;
+}
+
 /* Judges the candidate boundary c: finds the terminator run before it, decides where the
  * sentence really ends (*ret_split, after any closing quotes) and whether it ends. */
 static enum verdict
@@ -399,12 +494,15 @@ judge(struct run *r, int32_t c, bool from_icu, int32_t *ret_split)
 		if (is_space(ch)) {
 			spaced = true;
 		} else if (is_quote(ch)) {
-			if (!opened && closes(ch, spaced, &quote_open)) {
+			/* "Genève."Nous…": a straight quote glued to a capital opens the next. */
+			bool opens_next = ch == '"' && !spaced && !quote_open && titlecase_at(p, k, r->n);
+
+			if (!opened && !opens_next && closes(ch, spaced, &quote_open)) {
 				split = k;
 			} else {
 				opened = true;
 			}
-		} else if (!opened && ch > 0x7f && is_emoji_part(ch)) {
+		} else if (!opened && ch > 0x7f && !is_bullet(ch) && is_emoji_part(ch)) {
 			split = k; /* "Bravo ! 🎉 Demain…": the emoji closes the sentence */
 		} else {
 			break;
@@ -430,14 +528,33 @@ judge(struct run *r, int32_t c, bool from_icu, int32_t *ret_split)
 		if (in_url(p, r->start, ts, te, r->n)) {
 			return DROP;
 		}
+		if (!strong && !ellipsis && split == te && !is_dash(ch) &&
+		    !(glued_sentences(p, ts, te, r->n) && !dotted_token(p, te, r->n))) {
+			/* Glued only "avancé.Selon" (abbreviations aside: "Mme.Durand"), not
+			 * "ASP.NET", "Exemple.fr", "Ph.D" nor ".NET". */
+			return DROP;
+		}
 	}
 	next = cpos;
 	if (is_dash(ch)) {
-		if (!spaced) {
-			return DROP;
+		int32_t after = k;
+		UChar32 w = 0;
+
+		while (after < r->n) {
+			int32_t j = after;
+
+			U8_NEXT(p, j, r->n, w);
+			if (!is_space(w) && !is_quote(w)) {
+				break;
+			}
+			after = j;
+		}
+		if (!spaced && (ch == '-' || !(strong || ellipsis))) {
+			return DROP; /* "fin.-" is a hyphen; "—Tu m'entends ?—Oui !" is dialogue */
 		}
 		if (strong || ellipsis) {
-			return KEEP; /* "Tu viens ? — Non." */
+			/* "Tu viens ? — Non." ends; "« Et l'argent ? » — puis le silence" goes on */
+			return is_lower(w) ? DROP : KEEP;
 		}
 		for (next = k; next < r->n; next = i) {
 			i = next;
@@ -461,6 +578,9 @@ judge(struct run *r, int32_t c, bool from_icu, int32_t *ret_split)
 	}
 	if (ellipsis || split != te || r->abbrev_list == 0) {
 		return KEEP;
+	}
+	if (dots == 1 && titlecase_at(p, cpos, r->n) && next_item(r, ts, ret_split)) {
+		return KEEP; /* "1. Introduction 2. Méthode": the item ends before its number */
 	}
 	return mnemo_text_abbrev_ends(r->abbrev_list, p, sentence_first(r), te - 1, next, r->n)
 		       ? KEEP
@@ -487,6 +607,47 @@ kind_of(const uint8_t *p, int32_t start, int32_t end)
 	return MNEMO_SEG_HEADING;
 }
 
+static void
+trim(const uint8_t *p, int32_t *start, int32_t *end)
+{
+	while (*start < *end) {
+		int32_t k = *start;
+		UChar32 c;
+
+		U8_NEXT(p, k, *end, c);
+		if (c < 0 || !is_space(c)) {
+			break;
+		}
+		*start = k;
+	}
+	while (*end > *start) {
+		int32_t k = *end;
+		UChar32 c;
+
+		U8_PREV(p, *start, k, c);
+		if (c < 0 || !is_space(c)) {
+			break;
+		}
+		*end = k;
+	}
+}
+
+void
+mnemo_segmenter_trim(const char *text, uint32_t *start, uint32_t *end)
+{
+	int32_t s = 0, e = (int32_t)(*end - *start);
+
+	trim((const uint8_t *)text + *start, &s, &e);
+	*end = *start + (uint32_t)e;
+	*start += (uint32_t)s;
+}
+
+enum mnemo_seg_kind
+mnemo_segmenter_kind_of(const char *text, uint32_t start, uint32_t end)
+{
+	return kind_of((const uint8_t *)text + start, 0, (int32_t)(end - start));
+}
+
 /* Appends p[start..end) trimmed of white space, unless nothing is left. base is p's offset
  * in the caller's text. */
 static int
@@ -495,26 +656,7 @@ emit(struct segs *out, const uint8_t *p, int32_t start, int32_t end, size_t base
 {
 	struct mnemo_seg *seg;
 
-	while (start < end) {
-		int32_t k = start;
-		UChar32 c;
-
-		U8_NEXT(p, k, end, c);
-		if (c < 0 || !is_space(c)) {
-			break;
-		}
-		start = k;
-	}
-	while (end > start) {
-		int32_t k = end;
-		UChar32 c;
-
-		U8_PREV(p, start, k, c);
-		if (c < 0 || !is_space(c)) {
-			break;
-		}
-		end = k;
-	}
+	trim(p, &start, &end);
 	if (start == end) {
 		return 0;
 	}
@@ -631,14 +773,17 @@ terminators_end(const uint8_t *p, int32_t i, int32_t n)
 	return i;
 }
 
-/* A capitalised word glued to the one before: a headline that lost its line break
- * before the lead ("…au Haut-KarabakhSelon le dernier bilan"). Only a usual sentence
- * starter after a lower-case letter counts, so "iPhone" and "McDonald" stay whole. */
+/* A headline that lost its line break before the lead: a capital glued to a lower-case
+ * letter. It counts when what follows is a usual sentence starter ("…au
+ * Haut-KarabakhSelon le dernier bilan"), a dateline in capitals ("…s'amorcePARIS - Le
+ * niveau"), or, after a lower-case word of four letters or more, a capitalised word and
+ * then a lower-case one ("…evacuatedHeavy rain caused"). "iPhone", "McDonald", "parseInt("
+ * and "LinkedIn" stay whole. */
 static bool
 glued_start(const struct run *r, int32_t i, int32_t after)
 {
 	const uint8_t *p = r->p;
-	int32_t k = i;
+	int32_t k = i, j, caps = 1, lowers = 0;
 	UChar32 c;
 
 	if (i <= r->start + 1 || after >= r->n) {
@@ -648,13 +793,79 @@ glued_start(const struct run *r, int32_t i, int32_t after)
 	if (!is_lower(c)) {
 		return false;
 	}
+	if (in_url(p, r->start, i, after, r->n)) {
+		return false;
+	}
+	/* A dateline: capitals, then " - ", " – " or " (". */
+	for (j = after; j < r->n;) {
+		int32_t m = j;
+
+		U8_NEXT(p, m, r->n, c);
+		if (c < 0 || !u_isUUppercase(c)) {
+			break;
+		}
+		caps++;
+		j = m;
+	}
+	if (caps >= 3 && r->n - j >= 3 && p[j] == ' ' &&
+	    (p[j + 1] == '-' || p[j + 1] == '(' ||
+	     (r->n - j >= 4 && p[j + 1] == 0xe2 && p[j + 2] == 0x80 && p[j + 3] == 0x93))) {
+		return true;
+	}
 	k = after;
 	U8_NEXT(p, k, r->n, c);
 	if (!is_lower(c)) {
 		return false; /* "TVA", "CNN": all capitals */
 	}
-	return mnemo_text_abbrev_is_starter(r->abbrev_list, p, i, r->n) &&
-	       !in_url(p, r->start, i, after, r->n);
+	if (mnemo_text_abbrev_is_starter(r->abbrev_list, p, i, r->n)) {
+		return true;
+	}
+	/* A long lower-case word before, a word then a space and a lower-case word after. */
+	for (k = i; k > r->start && lowers < 64;) {
+		int32_t m = k;
+
+		U8_PREV(p, r->start, m, c);
+		if (!is_lower(c)) {
+			break;
+		}
+		lowers++;
+		k = m;
+	}
+	if (lowers < 4 || (k > r->start && u_isalpha(c))) {
+		return false; /* short, or "JavaScript": a capital starts the word before */
+	}
+	for (j = after; j < r->n;) {
+		int32_t m = j;
+
+		U8_NEXT(p, m, r->n, c);
+		if (!is_lower(c)) {
+			break;
+		}
+		j = m;
+	}
+	if (j >= r->n - 1 || p[j] != ' ') {
+		return false;
+	}
+	k = j + 1;
+	U8_NEXT(p, k, r->n, c);
+	return is_lower(c);
+}
+
+/* Whether the sentence being built has anything but white space before p[i]. */
+static bool
+has_text_before(const struct run *r, int32_t i)
+{
+	while (i > r->start) {
+		int32_t m = i;
+		UChar32 c;
+
+		U8_PREV(r->p, r->start, m, c);
+		if (!is_space(c)) {
+			return true;
+		}
+		i = m;
+	}
+	return false;
 }
 
 /* The end of the emoji sequence at i if a sentence ends after it: "C'est parti 🎉
@@ -663,10 +874,15 @@ static int32_t
 emoji_end(const struct run *r, int32_t i)
 {
 	const uint8_t *p = r->p;
-	int32_t e = i, k;
+	int32_t e = i, k = i;
 	bool spaced = false;
 	UChar32 c;
 
+	/* A bullet, or an emoji opening the sentence, is not the end of anything. */
+	U8_NEXT(p, k, r->n, c);
+	if (is_bullet(c) || !has_text_before(r, i)) {
+		return -1;
+	}
 	while (e < r->n) {
 		k = e;
 		U8_NEXT(p, k, r->n, c);
@@ -813,35 +1029,69 @@ line_break(const uint8_t *u, size_t i, size_t len)
 	return 0;
 }
 
+/* Bytes that may start a line break: LF, CR, NEL (C2 85), LS and PS (E2 80 A8/A9). */
+static const bool may_break[256] = {['\n'] = true, ['\r'] = true, [0xc2] = true, [0xe2] = true};
+
+/* The end of the line starting at i (where its line break starts), and the length of
+ * that break in *ret_brk (0 at the end of the text). */
+static size_t
+line_end(const uint8_t *u, size_t i, size_t len, size_t *ret_brk)
+{
+	size_t brk = 0;
+
+	while (i < len && (!may_break[u[i]] || (brk = line_break(u, i, len)) == 0)) {
+		i++;
+	}
+	*ret_brk = brk;
+	return i;
+}
+
+int
+mnemo_text_lines(const char *text, size_t len, struct mnemo_seg **ret_lines, size_t *ret_n)
+{
+	const uint8_t *u = (const uint8_t *)text;
+	struct segs out = {0};
+	size_t i = 0;
+
+	if (len > UINT32_MAX) {
+		return -EMSGSIZE;
+	}
+	while (i < len) {
+		size_t brk, end = line_end(u, i, len, &brk);
+
+		if (emit(&out, u, (int32_t)i, (int32_t)end, 0, (uint32_t)out.n) < 0) {
+			free(out.v);
+			return -ENOMEM;
+		}
+		i = end + brk;
+	}
+	*ret_lines = out.v;
+	*ret_n = out.n;
+	return 0;
+}
+
 int
 mnemo_segmenter_run(struct mnemo_segmenter *sg, const char *text, size_t len,
 		    struct mnemo_seg **ret_segs, size_t *ret_n)
 {
-	/* Bytes that may start a line break: LF, CR, NEL (C2 85), LS and PS (E2 80 A8/A9). */
-	static const bool may_break[256] = {['\n'] = true, ['\r'] = true, [0xc2] = true,
-					    [0xe2] = true};
 	const uint8_t *u = (const uint8_t *)text;
 	struct segs out = {0};
 	uint32_t paragraph = 0;
-	size_t line = 0, i = 0;
+	size_t i = 0;
 	int r = 0;
 
 	assert(sg != NULL && (text != NULL || len == 0));
 	if (len > UINT32_MAX) {
 		return -EMSGSIZE;
 	}
-	while (r == 0 && line < len) {
-		size_t brk = 0, before = out.n;
+	while (r == 0 && i < len) {
+		size_t brk, end = line_end(u, i, len, &brk), before = out.n;
 
-		while (i < len && (!may_break[u[i]] || (brk = line_break(u, i, len)) == 0)) {
-			i++;
-		}
-		r = segment_paragraph(sg, text, line, i, paragraph, &out);
+		r = segment_paragraph(sg, text, i, end, paragraph, &out);
 		if (out.n > before) {
 			paragraph++; /* blank lines are not paragraphs */
 		}
-		i += brk;
-		line = i;
+		i = end + brk;
 	}
 	if (r < 0) {
 		free(out.v);

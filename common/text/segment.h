@@ -16,8 +16,10 @@
 #include <stdint.h>
 
 enum mnemo_seg_kind {
-	MNEMO_SEG_SENTENCE = 1, /* ends with . ! ? … (possibly then closing quotes/brackets) */
-	MNEMO_SEG_HEADING = 2,  /* a paragraph of its own without final punctuation */
+	MNEMO_SEG_SENTENCE = 1,    /* ends with . ! ? … (possibly then closing quotes/brackets) */
+	MNEMO_SEG_HEADING = 2,     /* a paragraph of its own without final punctuation */
+	MNEMO_SEG_BOILERPLATE = 3, /* page furniture (document.c decides, not the segmenter) */
+	MNEMO_SEG_FOREIGN = 4,     /* in another language than the document (document.c) */
 };
 
 struct mnemo_seg {
@@ -44,3 +46,13 @@ void mnemo_segmenter_free(struct mnemo_segmenter *sg);
  * Returns 0, -EMSGSIZE, -ENOMEM. */
 int mnemo_segmenter_run(struct mnemo_segmenter *sg, const char *text, size_t len,
 			struct mnemo_seg **ret_segs, size_t *ret_n);
+
+/* Trims white space (Unicode, NBSP and zero-width included) off text[*start, *end). */
+void mnemo_segmenter_trim(const char *text, uint32_t *start, uint32_t *end);
+/* SENTENCE when text[start, end) ends with sentence punctuation (possibly followed by
+ * closing quotes or brackets), else HEADING. */
+enum mnemo_seg_kind mnemo_segmenter_kind_of(const char *text, uint32_t start, uint32_t end);
+
+/* The paragraphs of text: its non-blank lines, trimmed, as segments (kind set as for a
+ * sentence); *ret_lines is malloc'd. Returns 0, -EMSGSIZE or -ENOMEM. */
+int mnemo_text_lines(const char *text, size_t len, struct mnemo_seg **ret_lines, size_t *ret_n);

@@ -79,6 +79,10 @@ void client_close(struct client *c);
  * service could not be reached (err says why). */
 int client_call(struct client *c, const char *method, const char *path, json_t *body,
 		int *ret_status, json_t **ret_reply, char *err, size_t err_size);
+/* The same with a body of any type (a document for /v1/segment). */
+int client_call_raw(struct client *c, const char *method, const char *path,
+		    const char *content_type, const char *body, size_t body_len, int *ret_status,
+		    json_t **ret_reply, char *err, size_t err_size);
 /* "code: message" of an error reply. */
 const char *client_error_text(const json_t *reply, char *buf, size_t size);
 

@@ -95,12 +95,13 @@ on_data(char *p, size_t size, size_t n, void *arg)
 }
 
 static int
-call_remote(struct client *c, const char *method, const char *path, const char *body,
-	    int *ret_status, char **ret_text, size_t *ret_len, char *err, size_t err_size)
+call_remote(struct client *c, const char *method, const char *path, const char *content_type,
+	    const char *body, size_t body_len, int *ret_status, char **ret_text, size_t *ret_len,
+	    char *err, size_t err_size)
 {
 	struct curl_slist *headers = NULL;
 	struct sink sink = {0};
-	char url[2048];
+	char url[2048], header[256];
 	long status = 0;
 	CURLcode rc;
 
@@ -114,10 +115,11 @@ call_remote(struct client *c, const char *method, const char *path, const char *
 	curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, on_data);
 	curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &sink);
 	if (body != NULL) {
-		headers = curl_slist_append(headers, "Content-Type: application/json");
+		snprintf(header, sizeof(header), "Content-Type: %s", content_type);
+		headers = curl_slist_append(headers, header);
 		curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, headers);
 		curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, body);
-		curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
+		curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
 	}
 	rc = curl_easy_perform(c->curl);
 	curl_slist_free_all(headers);
@@ -135,8 +137,8 @@ call_remote(struct client *c, const char *method, const char *path, const char *
 }
 
 static void
-call_local(struct client *c, const char *method, const char *path, const char *body,
-	   int *ret_status, char **ret_text, size_t *ret_len)
+call_local(struct client *c, const char *method, const char *path, const char *content_type,
+	   const char *body, size_t body_len, int *ret_status, char **ret_text, size_t *ret_len)
 {
 	const char *kv[2 * MAX_QUERY];
 	char local_path[2048];
@@ -167,9 +169,9 @@ call_local(struct client *c, const char *method, const char *path, const char *b
 		}
 	}
 	if (body != NULL) {
-		req.content_type = "application/json";
+		req.content_type = content_type;
 		req.body = body;
-		req.body_len = strlen(body);
+		req.body_len = body_len;
 	}
 	gateway_http_handle(c->emb.gateway, &req, &reply);
 	*ret_status = reply.status;
@@ -178,27 +180,21 @@ call_local(struct client *c, const char *method, const char *path, const char *b
 }
 
 int
-client_call(struct client *c, const char *method, const char *path, json_t *body,
-	    int *ret_status, json_t **ret_reply, char *err, size_t err_size)
+client_call_raw(struct client *c, const char *method, const char *path, const char *content_type,
+		const char *body, size_t body_len, int *ret_status, json_t **ret_reply, char *err,
+		size_t err_size)
 {
-	char *body_text = body != NULL ? json_dumps(body, JSON_COMPACT) : NULL;
 	char *text = NULL;
 	size_t len = 0;
 	json_error_t jerr;
-	int r = 0;
 
-	if (body != NULL && body_text == NULL) {
-		snprintf(err, err_size, "the request could not be encoded as JSON");
-		return -1;
-	}
 	if (c->remote) {
-		r = call_remote(c, method, path, body_text, ret_status, &text, &len, err, err_size);
+		if (call_remote(c, method, path, content_type, body, body_len, ret_status, &text,
+				&len, err, err_size) < 0) {
+			return -1;
+		}
 	} else {
-		call_local(c, method, path, body_text, ret_status, &text, &len);
-	}
-	free(body_text);
-	if (r < 0) {
-		return -1;
+		call_local(c, method, path, content_type, body, body_len, ret_status, &text, &len);
 	}
 	*ret_reply = json_loadb(text != NULL ? text : "", len, 0, &jerr);
 	free(text);
@@ -208,6 +204,23 @@ client_call(struct client *c, const char *method, const char *path, json_t *body
 		return -1;
 	}
 	return 0;
+}
+
+int
+client_call(struct client *c, const char *method, const char *path, json_t *body,
+	    int *ret_status, json_t **ret_reply, char *err, size_t err_size)
+{
+	char *text = body != NULL ? json_dumps(body, JSON_COMPACT) : NULL;
+	int r;
+
+	if (body != NULL && text == NULL) {
+		snprintf(err, err_size, "the request could not be encoded as JSON");
+		return -1;
+	}
+	r = client_call_raw(c, method, path, "application/json", text, text ? strlen(text) : 0,
+			    ret_status, ret_reply, err, err_size);
+	free(text);
+	return r;
 }
 
 const char *

@@ -7,17 +7,28 @@
 #include "text.h"
 
 enum { OPT_LANG = OPT_FIRST_OWN, OPT_JSON, OPT_FROM, OPT_TO, OPT_MIN_SCORE, OPT_MAX,
-       MAX_INPUT_BYTES = 64 * 1024 * 1024 };
+       OPT_FORMAT, OPT_ENCODING, OPT_HARD_WRAP, OPT_SRX, MAX_INPUT_BYTES = 64 * 1024 * 1024 };
 
 static const char segment_usage[] =
-	"Usage: mnemo segment [--lang fr] [--json] [FILE|-]\n"
+	"Usage: mnemo segment [--lang L] [--format text|html] [--encoding E] [--hard-wrap]\n"
+	"                     [--srx FILE] [--json] [FILE|-]\n"
 	"\n"
-	"Splits text (a file, or standard input) into sentences. Prints one segment per line\n"
-	"and an empty line between paragraphs; --json prints the API's reply, with byte\n"
-	"offsets, paragraph numbers and kinds.\n"
+	"Splits a document (a file, or standard input) into sentences. Prints one segment per\n"
+	"line and an empty line between paragraphs; --json prints the API's reply, with byte\n"
+	"offsets into the input, paragraph numbers, kinds (sentence, heading, boilerplate,\n"
+	"foreign) and languages.\n"
 	"\n"
-	"Example:\n"
+	"  --lang L         the document's language (BCP 47); default: detected\n"
+	"  --format F       text (default: one paragraph per line) or html\n"
+	"  --encoding E     the input's encoding (windows-1252, ISO-8859-1, ...); default:\n"
+	"                   UTF-8 if it is, else detected\n"
+	"  --hard-wrap      the text is wrapped at a width: only blank lines end paragraphs\n"
+	"  --srx FILE       SRX 2.0 rules over the built-in ones (local mode; a server takes\n"
+	"                   them from its [segmenter] srx setting)\n"
+	"\n"
+	"Examples:\n"
 	"  printf 'Bonjour M. Dupont. Ça va ?\\nTrès bien.\\n' | mnemo segment\n"
+	"  mnemo segment --format html --json page.html\n"
 	"\n";
 
 static const char lookup_usage[] =
@@ -34,9 +45,9 @@ static const char lookup_usage[] =
 
 struct text_args {
 	struct cli cli;
-	const char *lang, *from, *to, *file;
+	const char *lang, *from, *to, *file, *format, *encoding, *srx;
 	const char *min_score, *max;
-	int json;
+	int json, hard_wrap;
 };
 
 static int
@@ -50,6 +61,10 @@ parse(int argc, char **argv, const char *usage, struct text_args *a)
 		{"to", required_argument, NULL, OPT_TO},
 		{"min-score", required_argument, NULL, OPT_MIN_SCORE},
 		{"max", required_argument, NULL, OPT_MAX},
+		{"format", required_argument, NULL, OPT_FORMAT},
+		{"encoding", required_argument, NULL, OPT_ENCODING},
+		{"hard-wrap", no_argument, NULL, OPT_HARD_WRAP},
+		{"srx", required_argument, NULL, OPT_SRX},
 		{NULL, 0, NULL, 0},
 	};
 	int opt;
@@ -76,6 +91,18 @@ parse(int argc, char **argv, const char *usage, struct text_args *a)
 			break;
 		case OPT_MAX:
 			a->max = optarg;
+			break;
+		case OPT_FORMAT:
+			a->format = optarg;
+			break;
+		case OPT_ENCODING:
+			a->encoding = optarg;
+			break;
+		case OPT_HARD_WRAP:
+			a->hard_wrap = 1;
+			break;
+		case OPT_SRX:
+			a->srx = optarg;
 			break;
 		default:
 			fputs(usage, stderr);
@@ -147,17 +174,56 @@ cmd_segment(int argc, char **argv)
 {
 	struct text_args a = {0};
 	json_t *reply, *segs, *seg;
-	size_t i;
+	char path[256], content_type[128];
+	struct client *c;
+	char *data;
+	size_t len, i;
 	long paragraph = -1;
-	int rc;
+	int rc, status;
 
 	rc = parse(argc, argv, segment_usage, &a);
 	if (rc != 0) {
 		return rc;
 	}
-	rc = send_text(&a, EMBED_SEGMENTER, "/v1/segment",
-		       json_pack("{s:s}", "lang", a.lang ? a.lang : "fr"), "text", &reply);
-	if (rc != 0) {
+	if (a.format != NULL && strcmp(a.format, "text") != 0 && strcmp(a.format, "html") != 0) {
+		return cli_fail("segment: --format is text or html, not %s", a.format);
+	}
+	if (a.srx != NULL) {
+		if (a.cli.url != NULL) {
+			return cli_fail("segment: --srx works in local mode; a server takes its "
+					"rules from [segmenter] srx");
+		}
+		if (mnemo_config_set(&a.cli.cfg, "segmenter.srx", a.srx, a.cli.err,
+				     sizeof(a.cli.err)) < 0) {
+			return cli_fail("%s", a.cli.err);
+		}
+	}
+	if (cli_read_input(a.file, MAX_INPUT_BYTES, &data, &len, a.cli.err, sizeof(a.cli.err)) <
+	    0) {
+		return cli_fail("%s", a.cli.err);
+	}
+	/* The document goes as it is; the service decodes it and reports offsets into it. */
+	snprintf(content_type, sizeof(content_type), "text/%s%s%s",
+		 a.format != NULL && strcmp(a.format, "html") == 0 ? "html" : "plain",
+		 a.encoding != NULL ? "; charset=" : "", a.encoding != NULL ? a.encoding : "");
+	snprintf(path, sizeof(path), "/v1/segment?hard_wrap=%s%s%s", a.hard_wrap ? "true" : "false",
+		 a.lang != NULL ? "&lang=" : "", a.lang != NULL ? a.lang : "");
+	if (client_open(&a.cli, EMBED_SEGMENTER, &c) < 0) {
+		free(data);
+		return cli_fail("%s", a.cli.err);
+	}
+	rc = client_call_raw(c, "POST", path, content_type, data, len, &status, &reply, a.cli.err,
+			     sizeof(a.cli.err));
+	client_close(c);
+	free(data);
+	if (rc < 0) {
+		return cli_fail("%s", a.cli.err);
+	}
+	if (status / 100 != 2) {
+		char buf[1024];
+
+		rc = cli_fail("%s", client_error_text(reply, buf, sizeof(buf)));
+		json_decref(reply);
 		return rc;
 	}
 	if (a.json) {

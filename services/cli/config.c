@@ -76,6 +76,8 @@ keys(struct mnemo_config *cfg, struct mnemo_cfg_key *out)
 
 		STR("segmenter", "dial", segmenter.dial_url, "the gateway's segmenters URL"),
 		U32("segmenter", "threads", segmenter.threads, 1, 256, "requests served at once"),
+		STR("segmenter", "srx", segmenter.srx_path,
+		    "an SRX 2.0 file whose rules override and extend the built-in ones; empty: none"),
 		BYTES("segmenter", "max_message_bytes", segmenter.max_message_bytes, KiB,
 		      4ull * GiB, "largest message"),
 		U32("segmenter", "delay_ms", segmenter.delay_ms, 0, 600000,

@@ -47,10 +47,8 @@ embedded_start(struct mnemo_config *cfg, unsigned which, struct embedded *emb, c
 		}
 	}
 	if (which & EMBED_SEGMENTER) {
-		r = segmenter_start(&cfg->segmenter, &emb->segmenter);
+		r = segmenter_start(&cfg->segmenter, &emb->segmenter, err, err_size);
 		if (r < 0) {
-			snprintf(err, err_size, "segmenter: dialling %s: %s", cfg->segmenter.dial_url,
-				 mnemo_strerror(r));
 			goto fail;
 		}
 	}

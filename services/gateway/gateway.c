@@ -130,8 +130,8 @@ forward(struct gateway *gw, struct backend *b, const Mnemo__Envelope *req,
 				       b->name, gw->backend_lim.max_message_bytes);
 	}
 	if (r < 0) {
-		mnemo_log_warn("gateway", "req=%016" PRIx64 " %s call failed: %s", req->request_id,
-			       b->name, mnemo_strerror(r));
+		mnemo_log_warn("gateway", "req=%016" PRIx64 " %s call failed: %s%s%s", req->request_id,
+			       b->name, mnemo_strerror(r), f->message[0] ? ": " : "", f->message);
 		return mnemo_fault_set(f, MNEMO__ERROR_CODE__ERROR_CODE_UNAVAILABLE, "", -1,
 				       "the %s could not be reached: %s", b->name,
 				       f->message[0] ? f->message : mnemo_strerror(r));

@@ -149,6 +149,48 @@ is_json(const char *content_type)
 	       (content_type[n] == '\0' || content_type[n] == ';' || content_type[n] == ' ');
 }
 
+/* POST /v1/segment also takes the document itself: Content-Type text/plain or text/html,
+ * with its charset, if any, as the encoding. Returns -ENOENT for any other type. */
+static int
+document_body(const struct gateway_http_request *req, struct mnemo_arena *arena,
+	      Mnemo__SegmentRequest **ret)
+{
+	const char *ct = req->content_type, *charset;
+	Mnemo__SegmentRequest *sr;
+	size_t n;
+
+	if (ct == NULL) {
+		return -ENOENT;
+	}
+	while (*ct == ' ') {
+		ct++;
+	}
+	n = strcspn(ct, "; ");
+	if (!((n == 10 && strncasecmp(ct, "text/plain", n) == 0) ||
+	      (n == 9 && strncasecmp(ct, "text/html", n) == 0))) {
+		return -ENOENT;
+	}
+	sr = mnemo_arena_alloc(arena, sizeof(*sr));
+	if (sr == NULL) {
+		return -ENOMEM;
+	}
+	mnemo__segment_request__init(sr);
+	sr->format = n == 9 ? "html" : "text";
+	sr->data.data = (uint8_t *)req->body;
+	sr->data.len = req->body_len;
+	charset = strcasestr(ct + n, "charset=");
+	if (charset != NULL) {
+		charset += strlen("charset=");
+		charset += *charset == '"';
+		sr->encoding = mnemo_arena_strndup(arena, charset, strcspn(charset, "\"; "));
+		if (sr->encoding == NULL) {
+			return -ENOMEM;
+		}
+	}
+	*ret = sr;
+	return 0;
+}
+
 /* Finds the route; on failure fills f (404, or 405 with the allowed methods). */
 static const struct route *
 find_route(const char *method, const char *path, const char **ret_id, const char **ret_allow,
@@ -191,10 +233,15 @@ build_request(const struct route *rt, const struct gateway_http_request *req, co
 	      struct mnemo_arena *arena, ProtobufCMessage **ret, struct mnemo_fault *f)
 {
 	const ProtobufCMessageDescriptor *d = mnemo_msg_body_type(rt->body);
+	Mnemo__SegmentRequest *document;
 	ProtobufCMessage *m = NULL;
 	int r;
 
-	if (strcmp(rt->method, "POST") == 0 || strcmp(rt->method, "PUT") == 0) {
+	if (rt->body == MNEMO__ENVELOPE__BODY_SEGMENT_REQUEST &&
+	    (r = document_body(req, arena, &document)) != -ENOENT) {
+		/* a document sent as it is: its options come as query parameters */
+		m = r == 0 ? &document->base : NULL;
+	} else if (strcmp(rt->method, "POST") == 0 || strcmp(rt->method, "PUT") == 0) {
 		json_t *doc;
 
 		if (!is_json(req->content_type)) {
@@ -203,8 +250,11 @@ build_request(const struct route *rt, const struct gateway_http_request *req, co
 					       "", -1,
 					       "the body must be JSON, sent with Content-Type: "
 					       "application/json (curl: -H 'Content-Type: "
-					       "application/json'), not %s",
-					       req->content_type);
+					       "application/json'), not %s%s",
+					       req->content_type,
+					       rt->body == MNEMO__ENVELOPE__BODY_SEGMENT_REQUEST
+						       ? " (or a document as text/plain or text/html)"
+						       : "");
 		}
 		if (req->body_len == 0) {
 			return mnemo_fault_set(f, MNEMO__ERROR_CODE__ERROR_CODE_INVALID_JSON, "", 0,

@@ -192,6 +192,16 @@ h_spawn(struct harness *h, const char *name, const char *const *args)
 	return pid;
 }
 
+static void
+forget(struct harness *h, pid_t pid)
+{
+	for (int i = 0; i < h->n_procs; i++) {
+		if (h->procs[i].pid == pid) {
+			h->procs[i].pid = 0;
+		}
+	}
+}
+
 void
 h_signal(struct harness *h, pid_t pid, int sig)
 {
@@ -200,11 +210,7 @@ h_signal(struct harness *h, pid_t pid, int sig)
 		return;
 	}
 	waitpid(pid, NULL, 0);
-	for (int i = 0; i < h->n_procs; i++) {
-		if (h->procs[i].pid == pid) {
-			h->procs[i].pid = 0;
-		}
-	}
+	forget(h, pid);
 }
 
 int
@@ -331,6 +337,9 @@ h_wait_healthy(const char *base, int segmenters, int aligners, unsigned timeout_
 		}
 		h_sleep_ms(50);
 	}
+	if (timeout_ms < 1000) {
+		return -1; /* a short poll; the caller loops */
+	}
 	fprintf(stderr, "%s not healthy with %d segmenters and %d aligners after %u ms\n", base,
 		segmenters, aligners, timeout_ms);
 	return -1;
@@ -343,24 +352,41 @@ h_serve_all(struct harness *h, char *base, size_t base_size, char *nng_url, char
 	char http[64], nng[64], pub[64];
 	const char *args[48] = {"serve", "all", "--http", http, "--nng", nng, "--pub", pub};
 	int n = 8;
-	pid_t pid;
 
-	snprintf(http, sizeof(http), "127.0.0.1:%d", h_free_port());
-	snprintf(nng, sizeof(nng), "tcp://127.0.0.1:%d", h_free_port());
-	snprintf(pub, sizeof(pub), "tcp://127.0.0.1:%d", h_free_port());
 	for (int i = 0; extra_args != NULL && extra_args[i] != NULL && n < 47; i++) {
 		args[n++] = extra_args[i];
 	}
 	args[n] = NULL;
-	pid = h_spawn(h, "serve-all", args);
-	snprintf(base, base_size, "http://%s", http);
-	if (nng_url != NULL) {
-		snprintf(nng_url, 64, "%s", nng);
+	/* A port free a moment ago may be taken by a test running beside this one: when the
+	 * service cannot bind, it exits, and it is tried again on other ports. */
+	for (int attempt = 0; attempt < 3; attempt++) {
+		uint64_t deadline = mnemo_clock_ms() + 20000;
+		pid_t pid;
+
+		snprintf(http, sizeof(http), "127.0.0.1:%d", h_free_port());
+		snprintf(nng, sizeof(nng), "tcp://127.0.0.1:%d", h_free_port());
+		snprintf(pub, sizeof(pub), "tcp://127.0.0.1:%d", h_free_port());
+		pid = h_spawn(h, "serve-all", args);
+		snprintf(base, base_size, "http://%s", http);
+		if (nng_url != NULL) {
+			snprintf(nng_url, 64, "%s", nng);
+		}
+		if (pub_url != NULL) {
+			snprintf(pub_url, 64, "%s", pub);
+		}
+		while (mnemo_clock_ms() < deadline) {
+			int status;
+
+			if (waitpid(pid, &status, WNOHANG) == pid) {
+				forget(h, pid);
+				break;
+			}
+			if (h_wait_healthy(base, 1, 1, 200) == 0) {
+				return pid;
+			}
+		}
 	}
-	if (pub_url != NULL) {
-		snprintf(pub_url, 64, "%s", pub);
-	}
-	return h_wait_healthy(base, 1, 1, 20000) == 0 ? pid : -1;
+	return -1;
 }
 
 /* ---- nng ---- */

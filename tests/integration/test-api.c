@@ -71,7 +71,8 @@ test_segment(void)
 		      strlen(seg) == (size_t)(end - start) &&
 		      memcmp(text + start, seg, strlen(seg)) == 0);
 	}
-	CHECK_STR(json_string_value(json_object_get(json_array_get(segs, 2), "kind")), "heading");
+	CHECK_STR(json_string_value(json_object_get(json_array_get(segs, 2), "kind")),
+		  "boilerplate");
 	CHECK_INT(json_integer_value(json_object_get(json_array_get(segs, 3), "paragraph")), 2);
 	h_reply_free(&r);
 }

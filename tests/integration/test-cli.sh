@@ -63,10 +63,15 @@ expect 0 "mnemo segment FILE" "$mnemo" segment article.txt
 [ "$out" = $'Le cessez-le-feu tient.\nM. Aliev a parlé hier.\n\nLire aussi\n\nLa suite demain.' ] ||
 	fail "segment output: $out"
 expect 0 "mnemo segment --json" "$mnemo" segment --json article.txt
-contains "$out" '"kind":"heading"' "segment --json"
+contains "$out" '"kind":"boilerplate"' "segment --json tags 'Lire aussi'"
 printf 'Bon\xffjour.\n' >latin1.txt
-expect 1 "invalid UTF-8 input" "$mnemo" segment latin1.txt
+expect 1 "invalid UTF-8 input said to be UTF-8" "$mnemo" segment --encoding UTF-8 latin1.txt
 contains "$err" "not valid UTF-8 at byte 3" "invalid UTF-8 names the byte"
+printf 'L\x92\xe9t\xe9 est arriv\xe9.\n' >cp1252.txt
+expect 0 "Windows-1252 input, detected" "$mnemo" segment cp1252.txt
+contains "$out" "L’été est arrivé." "Windows-1252 decoded"
+expect 1 "an unknown encoding" "$mnemo" segment --encoding klingon-8 cp1252.txt
+contains "$err" "invalid_encoding" "unknown encoding"
 expect 1 "a missing file" "$mnemo" segment nowhere.txt
 contains "$err" "nowhere.txt" "missing file named"
 expect 1 "a bad language" "$mnemo" segment --lang 'pas une langue' article.txt

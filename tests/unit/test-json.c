@@ -178,13 +178,32 @@ test_requests(void)
 	if (sr != NULL) {
 		CHECK_STR(sr->text, "Bonjour M. Dupont.\nÇa va ?");
 		CHECK_STR(sr->lang, "fr");
-		expect_json(&sr->base,
-			    "{\"text\":\"Bonjour M. Dupont.\\nÇa va ?\",\"lang\":\"fr\"}");
+		expect_json(&sr->base, "{\"text\":\"Bonjour M. Dupont.\\nÇa va ?\",\"lang\":\"fr\","
+				       "\"data\":\"\",\"format\":\"\",\"encoding\":\"\","
+				       "\"hard_wrap\":false}");
 		expect_roundtrip(&sr->base);
 	}
 	/* Fields not given keep their defaults, and are still in the JSON */
 	sr = (Mnemo__SegmentRequest *)must_parse("{}", &mnemo__segment_request__descriptor);
-	expect_json(&sr->base, "{\"text\":\"\",\"lang\":\"\"}");
+	expect_json(&sr->base, "{\"text\":\"\",\"lang\":\"\",\"data\":\"\",\"format\":\"\","
+			       "\"encoding\":\"\",\"hard_wrap\":false}");
+	/* bytes travel as base64 */
+	sr = (Mnemo__SegmentRequest *)must_parse("{\"data\":\"QsOpbsOp\",\"encoding\":\"UTF-8\"}",
+						 &mnemo__segment_request__descriptor);
+	if (sr != NULL) {
+		CHECK_INT(sr->data.len, 6);
+		CHECK(memcmp(sr->data.data, "B\xc3\xa9n\xc3\xa9", 6) == 0);
+		expect_roundtrip(&sr->base);
+	}
+	sr = (Mnemo__SegmentRequest *)must_parse("{\"data\":\"YQ==\"}",
+						 &mnemo__segment_request__descriptor);
+	CHECK(sr != NULL && sr->data.len == 1 && sr->data.data[0] == 'a');
+	expect_fault("{\"data\":\"YQ=\"}", &mnemo__segment_request__descriptor,
+		     MNEMO__ERROR_CODE__ERROR_CODE_INVALID_VALUE, "data");
+	expect_fault("{\"data\":\"Y=Q=\"}", &mnemo__segment_request__descriptor,
+		     MNEMO__ERROR_CODE__ERROR_CODE_INVALID_VALUE, "data");
+	expect_fault("{\"data\":7}", &mnemo__segment_request__descriptor,
+		     MNEMO__ERROR_CODE__ERROR_CODE_WRONG_TYPE, "data");
 
 	lr = (Mnemo__LookupRequest *)must_parse(
 		"{\"segments\":[\"Le chat.\",\"Ça va ?\"],\"source\":\"fr\",\"target\":\"en\","
@@ -276,9 +295,10 @@ test_from_message(void)
 	sr.segments = segs;
 	sr.n_segments = 1;
 	expect_json(&sr.base, "{\"lang\":\"fr\",\"segments\":[{\"text\":\"Bonjour.\",\"start\":0,"
-			      "\"end\":8,\"paragraph\":0,\"kind\":\"sentence\",\"lang\":\"fr\"}]}");
+			      "\"end\":8,\"paragraph\":0,\"kind\":\"sentence\",\"lang\":\"fr\"}],"
+			      "\"encoding\":\"\"}");
 	sr.n_segments = 0;
-	expect_json(&sr.base, "{\"lang\":\"fr\",\"segments\":[]}");
+	expect_json(&sr.base, "{\"lang\":\"fr\",\"segments\":[],\"encoding\":\"\"}");
 
 	err.code = MNEMO__ERROR_CODE__ERROR_CODE_INVALID_UTF8;
 	err.field = "variants.fr";
