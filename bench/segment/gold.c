@@ -954,6 +954,31 @@ add_counts(struct gold_counts *to, const struct gold_case_result *r, bool missin
 	to->exact += r->exact;
 }
 
+/* The predicted kind of each paragraph of c: the kind shared by the segments starting in
+ * it, NONE if they differ or none does. pv[0..np) is sorted by start. */
+static void
+paragraph_kinds(const struct gold_case *c, const struct pred *pv, size_t np,
+                enum gold_kind *para_kind)
+{
+	for (size_t k = 0, i = 0; k < c->n_paras; k++) {
+		bool any = false;
+		enum gold_kind kind = GOLD_KIND_NONE;
+
+		for (; i < np && pv[i].start < c->paras[k].end; i++) {
+			if (pv[i].start < c->paras[k].start) {
+				continue;
+			}
+			if (!any) {
+				kind = pv[i].kind;
+				any = true;
+			} else if (kind != pv[i].kind) {
+				kind = GOLD_KIND_NONE;
+			}
+		}
+		para_kind[k] = kind;
+	}
+}
+
 static int
 score(struct gold_score *sc, const struct gold_case *c, const uint32_t *starts,
       const enum gold_kind *kinds, size_t n, struct gold_case_result *ret, bool missing)
@@ -1030,23 +1055,7 @@ score(struct gold_score *sc, const struct gold_case *c, const uint32_t *starts,
 			free(bv);
 			return -ENOMEM;
 		}
-		for (size_t k = 0, i = 0; k < c->n_paras; k++) {
-			bool any = false;
-			enum gold_kind kind = GOLD_KIND_NONE;
-
-			for (; i < np && pv[i].start < c->paras[k].end; i++) {
-				if (pv[i].start < c->paras[k].start) {
-					continue;
-				}
-				if (!any) {
-					kind = pv[i].kind;
-					any = true;
-				} else if (kind != pv[i].kind) {
-					kind = GOLD_KIND_NONE;
-				}
-			}
-			para_kind[k] = kind;
-		}
+		paragraph_kinds(c, pv, np, para_kind);
 		for (size_t k = 0; k < c->n_paras; k++) {
 			for (int t = GOLD_KIND_HEADING; t < GOLD_KIND_COUNT; t++) {
 				bool g = c->paras[k].kind == (enum gold_kind)t;
@@ -1236,4 +1245,39 @@ gold_print_diff(FILE *f, const struct gold_case *c, const uint32_t *starts, size
 	fputc('\n', f);
 	free(mv);
 	free(bv);
+}
+
+void
+gold_print_kind_errors(FILE *f, const struct gold_case *c, const uint32_t *starts,
+                       const enum gold_kind *kinds, size_t n)
+{
+	struct pred *pv = malloc((n ? n : 1) * sizeof(*pv));
+	enum gold_kind *para_kind = calloc(c->n_paras ? c->n_paras : 1, sizeof(*para_kind));
+	size_t np = 0;
+
+	if (pv == NULL || para_kind == NULL || !c->is_article) {
+		free(pv);
+		free(para_kind);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (starts[i] < c->len) {
+			pv[np++] = (struct pred){starts[i], kinds[i]};
+		}
+	}
+	qsort(pv, np, sizeof(*pv), cmp_pred);
+	paragraph_kinds(c, pv, np, para_kind);
+	for (size_t k = 0; k < c->n_paras; k++) {
+		const struct gold_para *pa = &c->paras[k];
+		/* sentences are scored as boundaries, not kinds: only the tagged kinds count */
+		bool g = pa->kind >= GOLD_KIND_HEADING, p = para_kind[k] >= GOLD_KIND_HEADING;
+
+		if ((g || p) && pa->kind != para_kind[k]) {
+			fprintf(f, "%s: %s, predicted %s: %.*s\n", c->id, kind_names[pa->kind],
+			        gold_kind_name(para_kind[k]), (int)(pa->end - pa->start),
+			        c->text + pa->start);
+		}
+	}
+	free(pv);
+	free(para_kind);
 }

@@ -159,3 +159,7 @@ void gold_print_table(FILE *f, const struct gold_score *sc, const char *name, bo
 /* Prints the case text with the boundaries marked: "⁞" found, "[+]" predicted but false,
  * "[-]" missed; line breaks as " ¶ ". */
 void gold_print_diff(FILE *f, const struct gold_case *c, const uint32_t *starts, size_t n);
+/* Prints the paragraphs of article c whose predicted kind (see gold_score_case) is not the
+ * gold one, where either is a tagged kind (heading, boilerplate, foreign). */
+void gold_print_kind_errors(FILE *f, const struct gold_case *c, const uint32_t *starts,
+                            const enum gold_kind *kinds, size_t n);

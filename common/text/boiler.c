@@ -21,7 +21,8 @@
  *      user or author name at one end ("nounou32 Il y a 7 mois Le 22/09/2023 à 15:06");
  *   6. it is a photo credit: an agency at the end, or first and then a separator, and
  *      at most four names ("Isgender GANBAROV / AFP", "AFP - BRYAN R. SMITH", "Photo
- *      AFP"), not a headline in title case ("Reuters Names New CEO");
+ *      AFP"), not a headline in title case ("Reuters Names New CEO"); a caption before
+ *      the credit ("Le port, le 14 octobre. AFP - PAUL LEROUX") is text to translate;
  *   7. it is made of menu and share-button words only ("Partager : Facebook Twitter");
  *   8. it is a breadcrumb or a tag list: "Accueil > Monde > Europe";
  *   9. it is one to three words in capitals ("VIDÉO", "EN DIRECT").
@@ -130,6 +131,10 @@ static const char *const labels_neutral[] = {
 	"advertisement",
 	"advertising",
 	"also read",
+	"baca juga", /* Indonesian aggregators: "read also", "read more", "similar news" */
+	"baca selengkapnya",
+	"berita serupa",
+	"berita terkait",
 	"back to top",
 	"breaking news",
 	"click here",
@@ -196,10 +201,15 @@ static const struct prefix prefixes_neutral[] = {
 	{"\xc2\xa9", CREDIT}, /* © */
 	{"(c)", CREDIT},
 	{"copyright", CREDIT},
+	/* Indonesian aggregators: "source", "related news", "latest news" (a masthead) */
+	{"sumber", CREDIT},
+	{"berita terkait", SEP},
+	{"berita terkini", ANY},
 	/* Instructions to a text generator, left in by content farms. */
 	{"customize this title in", ANY},
 	{"make this article seo", ANY},
 	{"let there be subheadings", ANY},
+	{"write at least # words", ANY},
 };
 
 static const char *const phrases_neutral[] = {
@@ -453,11 +463,23 @@ static const struct prefix prefixes_fr[] = {
 	{"inscrivez-vous a notre newsletter", ANY},
 	{"abonnez-vous a notre newsletter", ANY},
 	{"recevez notre newsletter", ANY},
+	{"newsletter : recevez", ANY},
+	{"newsletter : inscrivez-vous", ANY},
+	{"newsletter : abonnez-vous", ANY},
 	{"nous utilisons des cookies", ANY},
 	{"ce site utilise des cookies", ANY},
 	{"en poursuivant votre navigation", ANY},
 	{"votre adresse e-mail ne sera pas publiee", ANY},
 	{"votre adresse de messagerie ne sera pas publiee", ANY},
+	{"vous devez etre connecte", ANY},
+	{"connectez-vous pour", ANY},
+	{"cette page a-t-elle ete utile", ANY},
+	{"cet article vous a-t-il ete utile", ANY},
+	{"partager sur", ANY},
+	{"derniere modification", LINK},
+	{"derniere mise a jour", LINK},
+	{"precedent", LINK},
+	{"suivant", LINK},
 };
 
 static const char *const phrases_fr[] = {
@@ -472,6 +494,8 @@ static const struct word words_fr[] = {
 	{"accueil", W_NAV},
 	{"actualise", W_DATE},
 	{"actualisee", W_DATE},
+	{"agence", W_CREDIT},
+	{"agences", W_CREDIT},
 	{"al", W_LINK},
 	{"an", W_UNIT},
 	{"annee", W_UNIT},
@@ -724,10 +748,15 @@ static const struct prefix prefixes_en[] = {
 	{"this article is for subscribers", ANY},
 	{"already a subscriber", ANY},
 	{"you have reached your limit of free", ANY},
+	{"contact the newsroom", ANY},
+	{"share on", ANY},
+	{"was this page helpful", ANY},
+	{"last updated", LINK},
 };
 
 static const char *const phrases_en[] = {
 	"all rights reserved",
+	"min read",
 };
 
 static const struct word words_en[] = {
@@ -1344,7 +1373,8 @@ tokenize(struct line *ln, const struct rules *const *sets, size_t n_sets)
 			if (is_alnum(c)) {
 				continue;
 			}
-			if (((c == '\'' || c == '-') && alnum_at(ln, next)) ||
+			/* "aujourd'hui", "peut-être", user names "mimi_06" */
+			if (((c == '\'' || c == '-' || c == '_') && alnum_at(ln, next)) ||
 			    ((c == '.' || c == ':' || c == '/' || c == ',') &&
 			     digit_at(ln, i - 1) && digit_at(ln, next))) {
 				i = next;

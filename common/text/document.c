@@ -15,8 +15,12 @@ enum {
 	CACHED_LANGS = 8,
 	MAX_LANGS = 32,          /* distinct languages reported in one document */
 	FOREIGN_PERCENT = 60,    /* a paragraph this much in another language is foreign */
-	SEGMENT_LETTERS = 40,    /* ...and a single sentence needs this many letters... */
-	SEGMENT_PERCENT = 80,    /* ...and this share to be foreign on its own */
+	SEGMENT_LETTERS = 100,   /* ...and a single sentence needs this many letters... */
+	SEGMENT_PERCENT = 90,    /* ...and this share to be foreign on its own */
+	HEADING_WORDS = 12,      /* a lone question this short is a heading */
+	REPEATED_LINE = 3,       /* a short line seen this often in a document is furniture */
+	LANGID_MIN_BYTES = 30,   /* shorter, CLD2 is never reliable (langid.cc): not asked */
+	REPEATED_BYTES = 80,
 };
 
 struct lang_slot {
@@ -222,11 +226,94 @@ srx_boundaries(const struct mnemo_srx_rules *rules, const char *text, uint32_t p
 	return 0;
 }
 
+/* A paragraph that is one short question is a heading in articles ("Qui est concerné ?",
+ * "What happens next?") and in interviews, unless it is a line of dialogue. */
+static bool
+question_heading(const char *text, uint32_t start, uint32_t end)
+{
+	const unsigned char *p = (const unsigned char *)text;
+	uint32_t i = end, words = 1;
+
+	while (i > start && (p[i - 1] == ' ' || p[i - 1] == 0xbb || p[i - 1] == '"')) {
+		i--;
+	}
+	if (i == start || p[i - 1] != '?' || p[start] == '-' || p[start] == '"' ||
+	    (p[start] == 0xc2 && p[start + 1] == 0xab) || (p[start] == 0xe2 && p[start + 1] == 0x80)) {
+		return false; /* not a question, or dialogue: "— Tu viens ?", « Vraiment ? » */
+	}
+	for (i = start; i < end; i++) {
+		words += p[i] == ' ';
+	}
+	return words <= HEADING_WORDS;
+}
+
+static uint64_t
+line_hash(const char *p, uint32_t len)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (uint32_t i = 0; i < len; i++) {
+		h = (h ^ (uint8_t)p[i]) * 0x100000001b3ull;
+	}
+	return h;
+}
+
+static int
+cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Marks the short lines that come back REPEATED_LINE times or more in the document:
+ * "Baca selengkapnya »" under every item of an aggregator, "PUBLICITÉ" every few
+ * paragraphs. By hash, sorted: O(n log n) in the number of lines. */
+static int
+repeated_lines(const char *text, const struct mnemo_seg *lines, size_t n, bool **ret)
+{
+	uint64_t *hashes = malloc((n + 1) * sizeof(*hashes)), *sorted;
+	bool *repeated = calloc(n + 1, sizeof(*repeated));
+	size_t n_often = 0;
+
+	sorted = hashes != NULL ? malloc((n + 1) * sizeof(*sorted)) : NULL;
+	if (hashes == NULL || repeated == NULL || sorted == NULL) {
+		free(hashes);
+		free(sorted);
+		free(repeated);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		uint32_t len = lines[i].end - lines[i].start;
+
+		/* 0 stands for "too long to count" and is never marked */
+		hashes[i] = len <= REPEATED_BYTES ? line_hash(text + lines[i].start, len) | 1 : 0;
+		sorted[i] = hashes[i];
+	}
+	qsort(sorted, n, sizeof(*sorted), cmp_u64);
+	/* Keep one copy of each hash seen often enough, in place. */
+	for (size_t i = 0, run; i < n; i += run) {
+		for (run = 1; i + run < n && sorted[i + run] == sorted[i]; run++) {
+		}
+		if (sorted[i] != 0 && run >= REPEATED_LINE) {
+			sorted[n_often++] = sorted[i];
+		}
+	}
+	for (size_t i = 0; i < n && n_often > 0; i++) {
+		repeated[i] = hashes[i] != 0 &&
+			      bsearch(&hashes[i], sorted, n_often, sizeof(*sorted), cmp_u64) != NULL;
+	}
+	free(hashes);
+	free(sorted);
+	*ret = repeated;
+	return 0;
+}
+
 /* One paragraph's segments, pushed to b: its language settled, segmented with that
  * language's rules (and SRX's), kinds and languages set. */
 static int
 paragraph(struct mnemo_doc_segmenter *ds, const struct mnemo_doc_opts *opts, struct builder *b,
-	  const char *text, uint32_t ps, uint32_t pe, uint32_t number)
+	  const char *text, uint32_t ps, uint32_t pe, uint32_t number, bool repeated)
 {
 	struct mnemo_doc_result *res = b->res;
 	/* res is copied to the caller at the end: point into its heap storage only. */
@@ -239,9 +326,9 @@ paragraph(struct mnemo_doc_segmenter *ds, const struct mnemo_doc_opts *opts, str
 	struct mnemo_langid id;
 	int r;
 
-	if (mnemo_text_is_boilerplate(res->lang, text + ps, pe - ps)) {
+	if (repeated || mnemo_text_is_boilerplate(res->lang, text + ps, pe - ps)) {
 		forced = MNEMO_SEG_BOILERPLATE;
-	} else {
+	} else if (pe - ps >= LANGID_MIN_BYTES) {
 		mnemo_langid_detect(text + ps, pe - ps, res->lang, &id);
 		if (id.reliable && id.percent >= FOREIGN_PERCENT &&
 		    !same_language(id.lang, res->lang) && strcmp(id.lang, "und") != 0) {
@@ -296,6 +383,8 @@ paragraph(struct mnemo_doc_segmenter *ds, const struct mnemo_doc_opts *opts, str
 		}
 		if (forced != 0) {
 			kind = forced;
+		} else if (n == 1 && bounds == NULL && question_heading(text, start, end)) {
+			kind = MNEMO_SEG_HEADING;
 		} else if (n > 1 && end - start >= SEGMENT_LETTERS) {
 			/* One sentence in another language inside a paragraph of the document's. */
 			mnemo_langid_detect(text + start, end - start, res->lang, &id);
@@ -323,6 +412,7 @@ mnemo_doc_segment(struct mnemo_doc_segmenter *ds, const void *data, size_t len,
 	struct builder b = {.res = &res};
 	struct mnemo_segmenter *sg;
 	struct mnemo_seg *lines = NULL;
+	bool *repeated = NULL;
 	size_t n_lines = 0;
 	char *text;
 	int r;
@@ -353,9 +443,14 @@ mnemo_doc_segment(struct mnemo_doc_segmenter *ds, const void *data, size_t len,
 	if (r == 0) {
 		r = mnemo_text_lines(text, res.doc.len, &lines, &n_lines);
 	}
-	for (size_t i = 0; r == 0 && i < n_lines; i++) {
-		r = paragraph(ds, opts, &b, text, lines[i].start, lines[i].end, (uint32_t)i);
+	if (r == 0) {
+		r = repeated_lines(text, lines, n_lines, &repeated);
 	}
+	for (size_t i = 0; r == 0 && i < n_lines; i++) {
+		r = paragraph(ds, opts, &b, text, lines[i].start, lines[i].end, (uint32_t)i,
+			      repeated[i]);
+	}
+	free(repeated);
 	free(lines);
 	for (size_t i = 0; r == 0 && i < res.n; i++) {
 		size_t os, oe;
