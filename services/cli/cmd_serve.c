@@ -16,7 +16,6 @@ static const char usage[] =
 	"ipc:// or tcp://. The gateway and the store listen; segmenters and aligners dial, and\n"
 	"every worker that dials in takes a share of the requests.\n"
 	"\n"
-	"Options:\n"
 	"Options (each means the same for every service, so one set can be given to all):\n"
 	"  --http HOST:PORT     the HTTP/JSON API (default 127.0.0.1:8700)\n"
 	"  --nng URL            the nng request socket (default tcp://127.0.0.1:8701)\n"

@@ -76,6 +76,28 @@ expect 1 "a missing file" "$mnemo" segment nowhere.txt
 contains "$err" "nowhere.txt" "missing file named"
 expect 1 "a bad language" "$mnemo" segment --lang 'pas une langue' article.txt
 contains "$err" "invalid_lang" "bad language"
+cat >rules.srx <<'SRX'
+<?xml version="1.0" encoding="UTF-8"?>
+<srx xmlns="http://www.lisa.org/srx20" version="2.0">
+  <header segmentsubflows="yes" cascade="yes"/>
+  <body>
+    <languagerules>
+      <languagerule languagerulename="Semicolons">
+        <rule break="yes"><beforebreak>;</beforebreak><afterbreak>\s</afterbreak></rule>
+      </languagerule>
+    </languagerules>
+    <maprules>
+      <languagemap languagepattern="fr.*" languagerulename="Semicolons"/>
+    </maprules>
+  </body>
+</srx>
+SRX
+printf 'Il pleut ; il vente. La suite demain.\n' >semicolons.txt
+expect 0 "mnemo segment --srx" "$mnemo" segment --srx rules.srx semicolons.txt
+[ "$out" = $'Il pleut ;\nil vente.\nLa suite demain.' ] || fail "segment with SRX rules: $out"
+printf '<srx version="2.0"><body>\n' >broken.srx
+expect 1 "a broken SRX file" "$mnemo" segment --srx broken.srx semicolons.txt
+contains "$err" "broken.srx:" "broken SRX names the file"
 
 # ---- units and lookups, local mode ----
 db=(--db "$scratch/local.db")
@@ -122,6 +144,22 @@ expect 1 "serve on a port in use" "$mnemo" serve all --http "127.0.0.1:$(cat bus
 	--nng "tcp://127.0.0.1:$(free_port)" --pub "tcp://127.0.0.1:$(free_port)" --db "$scratch/x.db"
 contains "$err" "([gateway] http): Address already in use" "port in use names the setting"
 kill "$busy"
+
+# ---- a server's SRX rules, from its settings ----
+http="127.0.0.1:$(free_port)"
+"$mnemo" serve all --http "$http" --nng "tcp://127.0.0.1:$(free_port)" \
+	--pub "tcp://127.0.0.1:$(free_port)" --db "$scratch/srx.db" \
+	--set segmenter.srx="$scratch/rules.srx" 2>serve.log &
+server=$!
+for _ in $(seq 100); do curl -sf "http://$http/healthz" >/dev/null && break; sleep 0.05; done
+expect 0 "segment on a server with [segmenter] srx" "$mnemo" segment --url "http://$http" semicolons.txt
+[ "$out" = $'Il pleut ;\nil vente.\nLa suite demain.' ] || fail "server's SRX rules: $out"
+kill "$server"
+wait "$server" 2>/dev/null
+expect 1 "serve with a broken SRX file" "$mnemo" serve all --http "127.0.0.1:$(free_port)" \
+	--nng "tcp://127.0.0.1:$(free_port)" --pub "tcp://127.0.0.1:$(free_port)" \
+	--db "$scratch/srx2.db" --set segmenter.srx="$scratch/broken.srx"
+contains "$err" "[segmenter] srx" "broken SRX names the setting"
 
 cd /
 if [ "$failures" -eq 0 ]; then
