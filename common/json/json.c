@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -161,30 +162,6 @@ b64_decode(const char *s, size_t len, uint8_t *out)
 		}
 	}
 	return (long)n;
-}
-
-static json_t *
-b64_encode(const uint8_t *p, size_t len)
-{
-	size_t n = (len + 2) / 3 * 4;
-	char *out = malloc(n + 1), *o = out;
-	json_t *v;
-
-	if (out == NULL) {
-		return NULL;
-	}
-	for (size_t i = 0; i < len; i += 3) {
-		uint32_t w = (uint32_t)p[i] << 16 | (i + 1 < len ? (uint32_t)p[i + 1] << 8 : 0) |
-			     (i + 2 < len ? p[i + 2] : 0);
-
-		*o++ = b64_chars[w >> 18 & 63];
-		*o++ = b64_chars[w >> 12 & 63];
-		*o++ = i + 1 < len ? b64_chars[w >> 6 & 63] : '=';
-		*o++ = i + 2 < len ? b64_chars[w & 63] : '=';
-	}
-	v = json_stringn(out, n);
-	free(out);
-	return v;
 }
 
 /* ---- JSON -> message -------------------------------------------------------------------- */
@@ -657,10 +634,75 @@ mnemo_json_parse(const char *body, size_t len, json_t **ret, struct mnemo_fault 
 
 /* ---- message -> JSON -------------------------------------------------------------------- */
 
-static json_t *from_message(const ProtobufCMessage *m);
+/* Written straight to text, never as a jansson tree: a reply of a million segments would
+ * take a kilobyte of tree per segment, this takes what the text takes. */
 
-static json_t *
-from_slot(const ProtobufCFieldDescriptor *fd, const void *slot)
+static int write_message(FILE *out, const ProtobufCMessage *m);
+
+/* A JSON string. s is UTF-8 (checked: the gateway never sends what a client could not
+ * parse); '"', '\\' and control characters are escaped, the rest is copied. */
+static int
+write_string(FILE *out, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t done = 0, bad;
+
+	if (mnemo_text_check_utf8(s, len, &bad) < 0) {
+		return -EILSEQ;
+	}
+	putc('"', out);
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c >= 0x20 && c != '"' && c != '\\') {
+			continue;
+		}
+		fwrite(s + done, 1, i - done, out);
+		done = i + 1;
+		putc('\\', out);
+		switch (c) {
+		case '"':
+		case '\\':
+			putc(c, out);
+			break;
+		case '\n':
+			putc('n', out);
+			break;
+		case '\r':
+			putc('r', out);
+			break;
+		case '\t':
+			putc('t', out);
+			break;
+		default:
+			fputs("u00", out);
+			putc(hex[c >> 4], out);
+			putc(hex[c & 15], out);
+		}
+	}
+	fwrite(s + done, 1, len - done, out);
+	putc('"', out);
+	return 0;
+}
+
+static void
+write_base64(FILE *out, const uint8_t *p, size_t len)
+{
+	putc('"', out);
+	for (size_t i = 0; i < len; i += 3) {
+		uint32_t w = (uint32_t)p[i] << 16 | (i + 1 < len ? (uint32_t)p[i + 1] << 8 : 0) |
+			     (i + 2 < len ? p[i + 2] : 0);
+
+		putc(b64_chars[w >> 18 & 63], out);
+		putc(b64_chars[w >> 12 & 63], out);
+		putc(i + 1 < len ? b64_chars[w >> 6 & 63] : '=', out);
+		putc(i + 2 < len ? b64_chars[w & 63] : '=', out);
+	}
+	putc('"', out);
+}
+
+static int
+write_slot(FILE *out, const ProtobufCFieldDescriptor *fd, const void *slot)
 {
 	char buf[64];
 
@@ -668,122 +710,168 @@ from_slot(const ProtobufCFieldDescriptor *fd, const void *slot)
 	case PROTOBUF_C_TYPE_STRING: {
 		const char *s = *(char *const *)slot;
 
-		return json_string(s != NULL ? s : "");
+		return s != NULL ? write_string(out, s, strlen(s)) : (fputs("\"\"", out), 0);
 	}
 	case PROTOBUF_C_TYPE_BOOL:
-		return json_boolean(*(const protobuf_c_boolean *)slot);
+		fputs(*(const protobuf_c_boolean *)slot ? "true" : "false", out);
+		return 0;
 	case PROTOBUF_C_TYPE_ENUM: {
 		int value = *(const int *)slot;
 		const char *name = mnemo_json_enum_name(fd->descriptor, value, buf, sizeof(buf));
 
-		return name != NULL ? json_string(name) : json_integer(value);
+		if (name != NULL) {
+			fprintf(out, "\"%s\"", name); /* [a-z0-9_] only */
+		} else {
+			fprintf(out, "%d", value);
+		}
+		return 0;
 	}
 	case PROTOBUF_C_TYPE_INT32:
 	case PROTOBUF_C_TYPE_SINT32:
 	case PROTOBUF_C_TYPE_SFIXED32:
-		return json_integer(*(const int32_t *)slot);
+		fprintf(out, "%" PRId32, *(const int32_t *)slot);
+		return 0;
 	case PROTOBUF_C_TYPE_UINT32:
 	case PROTOBUF_C_TYPE_FIXED32:
-		return json_integer(*(const uint32_t *)slot);
+		fprintf(out, "%" PRIu32, *(const uint32_t *)slot);
+		return 0;
 	case PROTOBUF_C_TYPE_INT64:
 	case PROTOBUF_C_TYPE_SINT64:
 	case PROTOBUF_C_TYPE_SFIXED64:
-		return json_integer(*(const int64_t *)slot);
+		fprintf(out, "%" PRId64, *(const int64_t *)slot);
+		return 0;
 	case PROTOBUF_C_TYPE_UINT64:
 	case PROTOBUF_C_TYPE_FIXED64: {
 		uint64_t u = *(const uint64_t *)slot;
 
+		/* beyond int64, as a string: JSON readers that parse into int64 stay exact */
 		if (u <= (uint64_t)LLONG_MAX) {
-			return json_integer((json_int_t)u);
+			fprintf(out, "%" PRIu64, u);
+		} else {
+			fprintf(out, "\"%" PRIu64 "\"", u);
 		}
-		snprintf(buf, sizeof(buf), "%" PRIu64, u);
-		return json_string(buf);
+		return 0;
 	}
 	case PROTOBUF_C_TYPE_FLOAT:
-		return json_real(*(const float *)slot);
+		fprintf(out, "%.9g", (double)*(const float *)slot);
+		return 0;
 	case PROTOBUF_C_TYPE_DOUBLE:
-		return json_real(*(const double *)slot);
+		fprintf(out, "%.17g", *(const double *)slot);
+		return 0;
 	case PROTOBUF_C_TYPE_MESSAGE: {
 		const ProtobufCMessage *sub = *(ProtobufCMessage *const *)slot;
 
-		return sub != NULL ? from_message(sub) : json_object();
+		return sub != NULL ? write_message(out, sub) : (fputs("{}", out), 0);
 	}
 	case PROTOBUF_C_TYPE_BYTES: {
 		const ProtobufCBinaryData *b = slot;
 
-		return b64_encode(b->data, b->len);
+		write_base64(out, b->data, b->len);
+		return 0;
 	}
 	}
-	return json_null();
+	fputs("null", out);
+	return 0;
 }
 
-static json_t *
-from_field(const ProtobufCFieldDescriptor *fd, const ProtobufCMessage *m)
+static int
+write_field(FILE *out, const ProtobufCFieldDescriptor *fd, const ProtobufCMessage *m)
 {
 	const char *slot = (const char *)m + fd->offset;
 	size_t n, size;
-	json_t *out;
+	int r = 0;
 
 	if (fd->label != PROTOBUF_C_LABEL_REPEATED) {
-		return from_slot(fd, slot);
+		return write_slot(out, fd, slot);
 	}
 	n = *(const size_t *)((const char *)m + fd->quantifier_offset);
 	if (is_map(fd)) {
 		const ProtobufCMessageDescriptor *ed = fd->descriptor;
 		ProtobufCMessage *const *entries = *(ProtobufCMessage *const *const *)slot;
 
-		out = json_object();
-		for (size_t i = 0; out != NULL && i < n; i++) {
+		putc('{', out);
+		for (size_t i = 0; r == 0 && i < n; i++) {
 			const char *e = (const char *)entries[i];
 			const char *key = *(char *const *)(e + ed->fields[0].offset);
-			json_t *v = from_slot(&ed->fields[1], e + ed->fields[1].offset);
 
-			if (v == NULL || json_object_set_new(out, key ? key : "", v) < 0) {
-				json_decref(out);
-				out = NULL;
+			if (i > 0) {
+				putc(',', out);
+			}
+			r = write_string(out, key != NULL ? key : "", key != NULL ? strlen(key) : 0);
+			putc(':', out);
+			if (r == 0) {
+				r = write_slot(out, &ed->fields[1], e + ed->fields[1].offset);
 			}
 		}
-		return out;
+		putc('}', out);
+		return r;
 	}
 	size = slot_size(fd->type);
-	out = json_array();
-	for (size_t i = 0; out != NULL && i < n; i++) {
-		const char *array = *(char *const *)slot;
-		json_t *v = from_slot(fd, array + i * size);
-
-		if (v == NULL || json_array_append_new(out, v) < 0) {
-			json_decref(out);
-			out = NULL;
+	putc('[', out);
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		if (i > 0) {
+			putc(',', out);
 		}
+		r = write_slot(out, fd, *(char *const *)slot + i * size);
 	}
-	return out;
+	putc(']', out);
+	return r;
 }
 
-static json_t *
-from_message(const ProtobufCMessage *m)
+static int
+write_message(FILE *out, const ProtobufCMessage *m)
 {
 	const ProtobufCMessageDescriptor *d = m->descriptor;
-	json_t *obj = json_object();
+	bool first = true;
+	int r = 0;
 
-	for (unsigned i = 0; obj != NULL && i < d->n_fields; i++) {
+	putc('{', out);
+	for (unsigned i = 0; r == 0 && i < d->n_fields; i++) {
 		const ProtobufCFieldDescriptor *fd = &d->fields[i];
-		json_t *v;
 
 		if ((fd->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
 		    *(const uint32_t *)((const char *)m + fd->quantifier_offset) != fd->id) {
 			continue;
 		}
-		v = from_field(fd, m);
-		if (v == NULL || json_object_set_new(obj, fd->name, v) < 0) {
-			json_decref(obj);
-			obj = NULL;
-		}
+		fprintf(out, "%s\"%s\":", first ? "" : ",", fd->name); /* [a-z0-9_] only */
+		first = false;
+		r = write_field(out, fd, m);
 	}
-	return obj;
+	putc('}', out);
+	return r;
 }
 
-json_t *
-mnemo_json_from_message(const ProtobufCMessage *m)
+char *
+mnemo_json_write(const ProtobufCMessage *m, const char *key, size_t *ret_len)
 {
-	return from_message(m);
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+	int r;
+
+	if (out == NULL) {
+		return NULL;
+	}
+	if (key != NULL) {
+		fprintf(out, "{\"%s\":", key);
+	}
+	r = write_message(out, m);
+	if (key != NULL) {
+		putc('}', out);
+	}
+	if (ferror(out)) {
+		r = -ENOMEM;
+	}
+	if (fclose(out) != 0 && r == 0) {
+		r = -ENOMEM;
+	}
+	if (r < 0) {
+		free(text);
+		errno = -r;
+		return NULL;
+	}
+	if (ret_len != NULL) {
+		*ret_len = len;
+	}
+	return text;
 }

@@ -31,8 +31,11 @@ int mnemo_json_to_message(const json_t *obj, const ProtobufCMessageDescriptor *d
 int mnemo_json_set_field(ProtobufCMessage *m, const char *name, const char *value,
 			 struct mnemo_arena *arena, struct mnemo_fault *f);
 
-/* The JSON form of m, every field present (defaults included), or NULL on ENOMEM. */
-json_t *mnemo_json_from_message(const ProtobufCMessage *m);
+/* The compact JSON text of m, every field present (defaults included), as a NUL-
+ * terminated malloc'd string of *ret_len bytes (ret_len may be NULL); inside
+ * {"key": ...} when key is not NULL. Written straight to text, so a reply costs its own
+ * size. NULL with errno ENOMEM, or EILSEQ when a string is not UTF-8. */
+char *mnemo_json_write(const ProtobufCMessage *m, const char *key, size_t *ret_len);
 
 /* The JSON spelling of an enum value (see above), or NULL if value is not in the enum. */
 const char *mnemo_json_enum_name(const ProtobufCEnumDescriptor *d, int value, char *buf,

@@ -45,7 +45,7 @@ int mnemo_doc_segmenter_new(struct mnemo_doc_segmenter **ret);
 void mnemo_doc_segmenter_free(struct mnemo_doc_segmenter *ds);
 
 /* Segments one document. Returns 0, or what mnemo_text_doc_prepare returns (-EILSEQ with
- * *ret_bad_offset, -EINVAL, -EMSGSIZE, -ENOMEM). ret is filled only on success. */
+ * *ret_bad_offset, -EINVAL, -ELOOP, -EMSGSIZE, -ENOMEM). ret is filled only on success. */
 int mnemo_doc_segment(struct mnemo_doc_segmenter *ds, const void *data, size_t len,
 		      const struct mnemo_doc_opts *opts, struct mnemo_doc_result *ret,
 		      size_t *ret_bad_offset);

@@ -55,7 +55,6 @@ enum {
 	 * ICU's reordering, quadratic in the run, stays cheap. */
 	MAX_NFC_SEG = 256,
 	/* Element nesting and attributes per start tag, see html_extract(). */
-	MAX_HTML_DEPTH = 512,
 	MAX_HTML_ATTRS = 256,
 	/* libxml2 2.9 hands character data over in pieces of 1000 bytes and more while the
 	 * text goes on, with its input position still on the last character (see
@@ -914,8 +913,8 @@ struct html {
 	bool pending_break;
 	bool pending_space;
 	size_t space_start, space_end;
-	const xmlChar *names[MAX_HTML_DEPTH];
-	uint8_t flags[MAX_HTML_DEPTH];
+	const xmlChar *names[MNEMO_TEXT_HTML_MAX_DEPTH];
+	uint8_t flags[MNEMO_TEXT_HTML_MAX_DEPTH];
 };
 
 /* The parser's offset in the text it reads. libxml2 reads its own copy (through its UTF-8
@@ -1230,11 +1229,11 @@ sax_start(void *ctx, const xmlChar *name, const xmlChar **atts)
 	if (h->err != 0) {
 		return;
 	}
-	if (h->depth == MAX_HTML_DEPTH) {
+	if (h->depth == MNEMO_TEXT_HTML_MAX_DEPTH) {
 		/* libxml2's own tree builder gives up at 256 levels; past this one, its
 		 * search of the element stack on every unmatched end tag would make the
 		 * parse quadratic. */
-		h->err = -EINVAL;
+		h->err = -ELOOP;
 		xmlStopParser(h->ctxt);
 		return;
 	}

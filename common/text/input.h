@@ -15,7 +15,7 @@
  *   footer, aside, form, button, select, svg, iframe are dropped with their content;
  *   character references are decoded (&#128;-&#159; as windows-1252, as HTML5 does).
  *   A <meta> charset is ignored: the bytes are decoded first. Elements nested deeper than
- *   512 levels make the document unreadable (-EINVAL): libxml2 searches its whole element
+ *   512 levels make the document unreadable (-ELOOP): libxml2 searches its whole element
  *   stack for every end tag, so depth must be bounded to keep the parse linear; attributes
  *   past the 256th of one tag are ignored, for the same reason.
  * - Normalisation: NFC; C0/C1 controls other than line breaks and tabs, zero-width
@@ -28,6 +28,9 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+/* Element nesting an HTML document may have (see above). */
+enum { MNEMO_TEXT_HTML_MAX_DEPTH = 512 };
 
 enum mnemo_text_format {
 	MNEMO_TEXT_PLAIN = 0,
@@ -56,8 +59,7 @@ struct mnemo_text_doc_opts {
 
 /* Prepares a document. Returns 0, or -EILSEQ (bytes invalid in the named or detected
  * encoding, or invalid UTF-8: *ret_bad_offset, when not NULL, is the first bad byte of the
- * input), -EINVAL (unknown encoding name, or HTML libxml2 cannot read at all or nested too
- * deep), -EMSGSIZE (over opts->max_bytes or UINT32_MAX; HTML whose UTF-8 form is over
+ * input), -EINVAL (unknown encoding name), -ELOOP (HTML nested too deep), -EMSGSIZE (over opts->max_bytes or UINT32_MAX; HTML whose UTF-8 form is over
  * INT_MAX), -ENOMEM. *ret is written only on success. Time and memory are linear in the
  * input (the maps take 8 bytes per clean byte). Thread-safe. */
 int mnemo_text_doc_prepare(const void *data, size_t len, const struct mnemo_text_doc_opts *opts,

@@ -69,32 +69,62 @@ http_status(Mnemo__ErrorCode code)
 
 /* ---- replies --------------------------------------------------------------------------- */
 
+/* Takes text (compact JSON of len bytes, malloc'd; NULL if it could not be made, errno
+ * saying why) as the body, with a final newline. */
+static void
+reply_text(struct gateway_http_reply *out, int status, char *text, size_t len)
+{
+	char *body;
+
+	out->status = status;
+	out->content_type = "application/json";
+	if (text == NULL) {
+		static const char oom[] =
+			"{\"error\":{\"code\":\"internal\",\"message\":\"out of memory\"}}\n";
+		static const char bad_utf8[] =
+			"{\"error\":{\"code\":\"internal\",\"message\":\"a service sent text "
+			"that is not UTF-8\"}}\n";
+		const char *msg = errno == EILSEQ ? bad_utf8 : oom;
+
+		out->status = 500;
+		out->body = strdup(msg);
+		out->body_len = out->body != NULL ? strlen(msg) : 0;
+		return;
+	}
+	body = realloc(text, len + 2);
+	if (body == NULL) {
+		out->body = text;
+		out->body_len = len;
+		return;
+	}
+	body[len] = '\n';
+	body[len + 1] = '\0';
+	out->body = body;
+	out->body_len = len + 1;
+}
+
+/* A small document built with jansson (the health check). */
 static void
 reply_json(struct gateway_http_reply *out, int status, json_t *doc)
 {
 	char *text = doc != NULL ? json_dumps(doc, JSON_COMPACT) : NULL;
 
 	json_decref(doc);
-	out->status = status;
-	out->content_type = "application/json";
 	if (text == NULL) {
-		static const char oom[] =
-			"{\"error\":{\"code\":\"internal\",\"message\":\"out of memory\"}}\n";
+		errno = ENOMEM;
+	}
+	reply_text(out, status, text, text != NULL ? strlen(text) : 0);
+}
 
-		out->status = 500;
-		out->body = strdup(oom);
-		out->body_len = out->body != NULL ? sizeof(oom) - 1 : 0;
-		return;
-	}
-	out->body_len = strlen(text) + 1;
-	out->body = realloc(text, out->body_len + 1);
-	if (out->body == NULL) {
-		out->body = text;
-		out->body_len--;
-		return;
-	}
-	out->body[out->body_len - 1] = '\n';
-	out->body[out->body_len] = '\0';
+/* m as JSON, inside {"key": ...} when key is not NULL. */
+static void
+reply_message(struct gateway_http_reply *out, int status, const ProtobufCMessage *m,
+	      const char *key)
+{
+	size_t len = 0;
+	char *text = mnemo_json_write(m, key, &len);
+
+	reply_text(out, status, text, len);
 }
 
 static void
@@ -107,8 +137,7 @@ reply_error(struct gateway_http_reply *out, const struct mnemo_fault *f)
 	e.message = (char *)f->message;
 	e.field = (char *)f->field;
 	e.offset = f->offset;
-	reply_json(out, http_status(f->code), json_pack("{s:o*}", "error",
-							mnemo_json_from_message(&e.base)));
+	reply_message(out, http_status(f->code), &e.base, "error");
 }
 
 static void
@@ -125,11 +154,10 @@ reply_envelope(struct gateway_http_reply *out, const Mnemo__Envelope *env, int o
 		return;
 	}
 	if (env->body_case == MNEMO__ENVELOPE__BODY_ERROR) {
-		reply_json(out, http_status(env->error->code),
-			   json_pack("{s:o*}", "error", mnemo_json_from_message(body)));
+		reply_message(out, http_status(env->error->code), body, "error");
 		return;
 	}
-	reply_json(out, ok_status, mnemo_json_from_message(body));
+	reply_message(out, ok_status, body, NULL);
 }
 
 /* ---- requests ---------------------------------------------------------------------------- */

@@ -148,6 +148,18 @@ segment(struct segmenter *svc, const Mnemo__SegmentRequest *req, struct mnemo_ar
 		return mnemo_fault_set(f, MNEMO__ERROR_CODE__ERROR_CODE_INVALID_ENCODING, "encoding",
 				       -1, "unknown encoding \"%s\"", opts.encoding);
 	}
+	if (r == -EMSGSIZE) {
+		return mnemo_fault_set(f, MNEMO__ERROR_CODE__ERROR_CODE_TOO_LARGE,
+				       strlen(req->text) > 0 ? "text" : "data", -1,
+				       "the document is over %zu bytes once decoded",
+				       (size_t)svc->cfg.max_message_bytes);
+	}
+	if (r == -ELOOP) {
+		return mnemo_fault_set(f, MNEMO__ERROR_CODE__ERROR_CODE_INVALID_VALUE,
+				       strlen(req->text) > 0 ? "text" : "data", -1,
+				       "HTML elements nested more than %d deep",
+				       MNEMO_TEXT_HTML_MAX_DEPTH);
+	}
 	if (r < 0) {
 		return r;
 	}

@@ -236,13 +236,23 @@ static size_t
 on_body(char *p, size_t size, size_t n, void *arg)
 {
 	struct h_reply *r = arg;
-	char *grown = realloc(r->body, r->len + n + 1);
 
-	if (grown == NULL) {
-		return 0;
+	if (r->len + n + 1 > r->cap) {
+		/* doubling: a reply of many megabytes arrives in 16 KiB pieces */
+		size_t cap = r->cap > 0 ? r->cap : 4096;
+		char *grown;
+
+		while (cap < r->len + n + 1) {
+			cap *= 2;
+		}
+		grown = realloc(r->body, cap);
+		if (grown == NULL) {
+			return 0;
+		}
+		r->body = grown;
+		r->cap = cap;
 	}
-	memcpy(grown + r->len, p, n);
-	r->body = grown;
+	memcpy(r->body + r->len, p, n);
 	r->len += n;
 	r->body[r->len] = '\0';
 	return n;

@@ -47,7 +47,7 @@ void h_sleep_ms(unsigned ms);
 struct h_reply {
 	int status; /* 0: no HTTP answer at all */
 	char *body;
-	size_t len;
+	size_t len, cap;
 	json_t *json; /* NULL when the body is not JSON */
 };
 

@@ -301,6 +301,33 @@ test_limits(void)
 	CHECK_INT(r.status, 200);
 	CHECK_INT(json_array_size(json_object_get(r.json, "segments")), 1);
 	h_reply_free(&r);
+
+	/* A million one-word sentences, raw text within the 4 MiB body limit. */
+	for (size_t i = 0; i < 1000000; i++) {
+		memcpy(body + 4 * i, "Va! ", 4);
+	}
+	h_http("POST", url("/v1/segment?lang=fr"), "text/plain", body, 4000000, &r);
+	CHECK_INT(r.status, 200);
+	CHECK_INT(json_array_size(json_object_get(r.json, "segments")), 1000000);
+	h_reply_free(&r);
+
+	/* HTML nested 100,000 deep: refused, quickly, with the reason. */
+	{
+		char *p = body;
+
+		for (size_t i = 0; i < 100000; i++) {
+			p = stpcpy(p, "<div>");
+		}
+		p = stpcpy(p, "Bonjour.");
+		for (size_t i = 0; i < 100000; i++) {
+			p = stpcpy(p, "</div>");
+		}
+		h_http("POST", url("/v1/segment"), "text/html", body, (size_t)(p - body), &r);
+		CHECK_INT(r.status, 400);
+		CHECK_STR(h_error_code(&r), "invalid_value");
+		CHECK(r.body != NULL && strstr(r.body, "nested more than 512 deep") != NULL);
+		h_reply_free(&r);
+	}
 	free(body);
 	free(nested);
 }

@@ -97,12 +97,27 @@ must_parse(const char *text, const ProtobufCMessageDescriptor *d)
 	return m;
 }
 
+/* m as mnemo_json_write writes it, read back by jansson: NULL if either fails. */
+static json_t *
+written(const ProtobufCMessage *m)
+{
+	size_t len = 0;
+	char *text = mnemo_json_write(m, NULL, &len);
+	json_error_t err;
+	json_t *doc = text != NULL ? json_loadb(text, len, 0, &err) : NULL;
+
+	CHECK_MSG(text == NULL || doc != NULL, "unreadable JSON %s: %s", text, err.text);
+	CHECK(text == NULL || strlen(text) == len);
+	free(text);
+	return doc;
+}
+
 /* m's JSON equals want (itself JSON text). */
 static void
 expect_json(const ProtobufCMessage *m, const char *want)
 {
 	json_error_t err;
-	json_t *got = m != NULL ? mnemo_json_from_message(m) : NULL;
+	json_t *got = m != NULL ? written(m) : NULL;
 	json_t *expected = json_loads(want, 0, &err);
 
 	CHECK_MSG(expected != NULL, "bad expectation %s: %s", want, err.text);
@@ -140,7 +155,7 @@ expect_fault(const char *text, const ProtobufCMessageDescriptor *d, Mnemo__Error
 static void
 expect_roundtrip(const ProtobufCMessage *m)
 {
-	json_t *once = mnemo_json_from_message(m), *twice = NULL;
+	json_t *once = written(m), *twice = NULL;
 	ProtobufCMessage *again = NULL;
 	struct mnemo_fault f;
 
@@ -151,7 +166,7 @@ expect_roundtrip(const ProtobufCMessage *m)
 	mnemo_fault_clear(&f);
 	CHECK_INT(mnemo_json_to_message(once, m->descriptor, &arena, &again, &f), 0);
 	if (again != NULL) {
-		twice = mnemo_json_from_message(again);
+		twice = written(again);
 		CHECK(twice != NULL && json_equal(once, twice));
 		/* and the same protobuf bytes */
 		CHECK_INT(protobuf_c_message_get_packed_size(again),
@@ -273,7 +288,7 @@ test_requests(void)
 /* ---- message -> JSON ------------------------------------------------------------------- */
 
 static void
-test_from_message(void)
+test_write(void)
 {
 	Mnemo__SegmentReply sr = MNEMO__SEGMENT_REPLY__INIT;
 	Mnemo__Segment seg = MNEMO__SEGMENT__INIT, *segs[1] = {&seg};
@@ -299,6 +314,31 @@ test_from_message(void)
 			      "\"encoding\":\"\"}");
 	sr.n_segments = 0;
 	expect_json(&sr.base, "{\"lang\":\"fr\",\"segments\":[],\"encoding\":\"\"}");
+
+	/* Escapes: quotes, backslashes, control characters; UTF-8 as it is */
+	seg.text = "\"Oui\" \\ non\n\t\x01 \xc2\xab\xc2\xa0\xc3\xa9t\xc3\xa9\xc2\xa0\xc2\xbb \xf0\x9f\x99\x82";
+	sr.n_segments = 1;
+	{
+		size_t len;
+		char *text = mnemo_json_write(&seg.base, NULL, &len);
+
+		CHECK(text != NULL && strstr(text, "\"text\":\"\\\"Oui\\\" \\\\ non\\n\\t\\u0001 "
+						 "\xc2\xab\xc2\xa0\xc3\xa9t\xc3\xa9\xc2\xa0\xc2\xbb "
+						 "\xf0\x9f\x99\x82\",") != NULL);
+		free(text);
+		/* inside {"key": ...} */
+		text = mnemo_json_write(&sr.base, "reply", &len);
+		CHECK(text != NULL && strncmp(text, "{\"reply\":{\"lang\":\"fr\",", 22) == 0 &&
+		      len > 2 && text[len - 1] == '}' && text[len - 2] == '}');
+		free(text);
+		/* text that is not UTF-8 is not written */
+		seg.text = "caf\xe9";
+		errno = 0;
+		text = mnemo_json_write(&sr.base, NULL, &len);
+		CHECK(text == NULL && errno == EILSEQ);
+	}
+	seg.text = "Bonjour.";
+	sr.n_segments = 0;
 
 	err.code = MNEMO__ERROR_CODE__ERROR_CODE_INVALID_UTF8;
 	err.field = "variants.fr";
@@ -344,7 +384,7 @@ test_from_message(void)
 	mnemo_msg_envelope_init(&env, 12);
 	env.body_case = MNEMO__ENVELOPE__BODY_UNIT_WRITE_REPLY;
 	env.unit_write_reply = &wr;
-	j = mnemo_json_from_message(&env.base);
+	j = written(&env.base);
 	CHECK(j != NULL && json_object_size(j) == 4);
 	CHECK(json_is_object(json_object_get(j, "unit_write_reply")));
 	CHECK_INT(json_integer_value(json_object_get(j, "version")), 1);
@@ -770,7 +810,7 @@ main(void)
 {
 	mnemo_arena_init(&arena, 64u << 20);
 	test_requests();
-	test_from_message();
+	test_write();
 	test_errors();
 	test_parse();
 	test_set_field();
