@@ -772,6 +772,52 @@ digit_at(const uint8_t *p, int32_t i, int32_t n)
 	return c >= 0 && u_isdigit(c);
 }
 
+static bool
+upper_at(const uint8_t *p, int32_t i, int32_t n)
+{
+	UChar32 c;
+
+	if (i >= n) {
+		return false;
+	}
+	U8_NEXT(p, i, n, c);
+	return c >= 0 && u_isUUppercase(c);
+}
+
+/* Whether the letter at p[start] closes a list of letters, as in "H, J et L" or "A or B":
+ * a capital standing alone (no period), then a comma or a conjunction, then it. Initials
+ * never come that way: "J. et L. Dupont" has periods. */
+static bool
+ends_letter_list(const uint8_t *p, int32_t from, int32_t start)
+{
+	static const char *const links[] = {"et", "ou", "and", "or"};
+	int32_t i = start, ws;
+	bool linked = false;
+
+	while (i > from && p[i - 1] == ' ') {
+		i--;
+	}
+	if (i > from && p[i - 1] == ',') {
+		linked = true;
+		i--;
+	} else {
+		ws = word_start(p, from, i);
+		for (size_t k = 0; ws >= 0 && ws < i && k < N_OF(links); k++) {
+			linked = linked || ((size_t)(i - ws) == strlen(links[k]) &&
+					    memcmp(p + ws, links[k], (size_t)(i - ws)) == 0);
+		}
+		i = ws;
+	}
+	if (!linked || i == start) {
+		return false;
+	}
+	while (i > from && p[i - 1] == ' ') {
+		i--;
+	}
+	ws = word_start(p, from, i);
+	return ws >= 0 && ws < i && is_initial(p, ws, i);
+}
+
 /* A list or section marker alone: "1.", "2.3.", "§ 3.", "IV.", "b." make the whole
  * sentence so far; it belongs to what follows. */
 static bool
@@ -994,7 +1040,11 @@ mnemo_text_abbrev_ends(int list, const uint8_t *p, int32_t from, int32_t dot, in
 	}
 
 	if (is_initial(p, start, dot)) {
-		/* "le plan B. Il faut" ends, "Charles de G. Dupont" does not. */
+		/* "le plan B. Il faut" ends, "Charles de G. Dupont" does not; the last of a
+		 * list of letters ends before any capital: "lignes H, J et L. Ligne P". */
+		if (ends_letter_list(p, from, start)) {
+			return upper_at(p, next, n);
+		}
 		return starter_kind(ru, p, next, n) == STARTER;
 	}
 	if (is_compound_initial(p, start, dot)) {

@@ -446,6 +446,11 @@ static const struct seg_case fr_cases[] = {
 	 "Le candidat Y. Martin a obtenu 51,2 %.|Son adversaire conteste."},
 	{"Ils ont adopté le plan B. Il a été voté à l'unanimité.",
 	 "Ils ont adopté le plan B.|Il a été voté à l'unanimité."},
+	/* The last of a list of letters is not an initial. */
+	{"Trafic perturbé sur les lignes H, J et L. Ligne P : aucun train.",
+	 "Trafic perturbé sur les lignes H, J et L.|Ligne P : aucun train."},
+	{"Les RER A ou B. Navettes en renfort.", "Les RER A ou B.|Navettes en renfort."},
+	{"Selon J. et L. Dupont, rien ne change.", "Selon J. et L. Dupont, rien ne change."},
 	{"L'O.N.U. a condamné l'attaque. Une séance d'urgence est prévue.",
 	 "L'O.N.U. a condamné l'attaque.|Une séance d'urgence est prévue."},
 	{"Le texte a été soumis à l'O.N.U. Les membres voteront jeudi.",
