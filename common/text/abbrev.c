@@ -35,6 +35,7 @@ struct rules {
 	size_t n_abbrevs;
 	const struct entry *starters;
 	size_t n_starters;
+	const char *const *lead_labels; /* NULL-terminated */
 };
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
@@ -536,11 +537,29 @@ static const struct entry starters_en[] = {
 	{"Your", STARTER},
 };
 
+/* Labels that news sites print in lower case on the lead's own line, before it:
+ * "l'essentiel Malgré quelques violations, le cessez-le-feu tient." Apostrophes as "'". */
+static const char *const lead_labels_fr[] = {
+	"l'essentiel",
+	"en bref",
+	"a retenir",
+	"\xc3\xa0 retenir", /* à */
+	"ce qu'il faut retenir",
+	NULL,
+};
+
+static const char *const lead_labels_en[] = {
+	"in brief",
+	"key points",
+	"the essentials",
+	NULL,
+};
+
 /* Index 0 is "no list"; mnemo_text_abbrev_lang() returns 1 or 2. */
 static const struct rules all_rules[] = {
-	{NULL, 0, NULL, 0},
-	{abbrevs_fr, N_OF(abbrevs_fr), starters_fr, N_OF(starters_fr)},
-	{abbrevs_en, N_OF(abbrevs_en), starters_en, N_OF(starters_en)},
+	{NULL, 0, NULL, 0, NULL},
+	{abbrevs_fr, N_OF(abbrevs_fr), starters_fr, N_OF(starters_fr), lead_labels_fr},
+	{abbrevs_en, N_OF(abbrevs_en), starters_en, N_OF(starters_en), lead_labels_en},
 };
 /* clang-format on */
 
@@ -1086,4 +1105,32 @@ mnemo_text_abbrev_is_starter(int list, const uint8_t *p, int32_t at, int32_t n)
 	default:
 		return false;
 	}
+}
+
+int32_t
+mnemo_text_abbrev_lead_label(int list, const uint8_t *p, int32_t n)
+{
+	if (list <= 0 || (size_t)list >= N_OF(all_rules)) {
+		return -1;
+	}
+	for (const char *const *l = all_rules[list].lead_labels; *l != NULL; l++) {
+		const char *label = *l;
+		int32_t i = 0;
+
+		/* the label as written, with "'" standing for either apostrophe */
+		for (; *label != '\0' && i < n; label++) {
+			if (*label == '\'' && n - i >= 3 && p[i] == 0xe2 && p[i + 1] == 0x80 &&
+			    p[i + 2] == 0x99) {
+				i += 3;
+			} else if ((uint8_t)*label == p[i]) {
+				i++;
+			} else {
+				break;
+			}
+		}
+		if (*label == '\0' && n - i >= 2 && p[i] == ' ' && upper_at(p, i + 1, n)) {
+			return i + 1;
+		}
+	}
+	return -1;
 }

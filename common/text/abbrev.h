@@ -19,3 +19,7 @@ bool mnemo_text_abbrev_ends(int list, const uint8_t *p, int32_t from, int32_t do
  * in the language ("Selon", "Les", "The", or "La" before a lower-case word): what tells a headline glued to its lead
  * ("…au Haut-KarabakhSelon le bilan") from a name in camel case ("iPhone", "McDonald"). */
 bool mnemo_text_abbrev_is_starter(int list, const uint8_t *p, int32_t at, int32_t n);
+
+/* Where the lead starts when the paragraph p[0..n) opens with a lower-case label printed
+ * before it ("l'essentiel Malgré…" gives the offset of "Malgré"), or -1. */
+int32_t mnemo_text_abbrev_lead_label(int list, const uint8_t *p, int32_t n);

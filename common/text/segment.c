@@ -934,6 +934,16 @@ segment_rules(struct mnemo_segmenter *sg, const char *text, size_t base, int32_t
 	int32_t i = 0;
 	int ret = 0;
 
+	/* at a paragraph's start: after a line break (LF, CR, NEL, LS, PS end in these) */
+	if (base == 0 || text[base - 1] == '\n' || text[base - 1] == '\r' ||
+	    (uint8_t)text[base - 1] == 0x85 || (uint8_t)text[base - 1] == 0xa8 ||
+	    (uint8_t)text[base - 1] == 0xa9) {
+		i = mnemo_text_abbrev_lead_label(r.abbrev_list, p, n);
+		if (i > 0) {
+			ret = cut(&r, out, base, paragraph, i);
+		}
+		i = i > 0 ? i : 0;
+	}
 	while (ret == 0) {
 		int32_t k, split, e;
 		UChar32 c;

@@ -446,6 +446,12 @@ static const struct seg_case fr_cases[] = {
 	 "Le candidat Y. Martin a obtenu 51,2 %.|Son adversaire conteste."},
 	{"Ils ont adopté le plan B. Il a été voté à l'unanimité.",
 	 "Ils ont adopté le plan B.|Il a été voté à l'unanimité."},
+	/* A label before the lead, on its line */
+	{"l'essentiel Malgré quelques violations, le cessez-le-feu tient.",
+	 "l'essentiel|Malgré quelques violations, le cessez-le-feu tient."},
+	{"l\u2019essentiel Après des mois de tensions, un accord.",
+	 "l\u2019essentiel|Après des mois de tensions, un accord."},
+	{"bravo Les Bleus ! Quelle victoire.", "bravo Les Bleus !|Quelle victoire."},
 	/* The last of a list of letters is not an initial. */
 	{"Trafic perturbé sur les lignes H, J et L. Ligne P : aucun train.",
 	 "Trafic perturbé sur les lignes H, J et L.|Ligne P : aucun train."},
