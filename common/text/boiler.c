@@ -38,6 +38,7 @@
 #include "boiler.h"
 
 #include <assert.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -55,6 +56,7 @@ enum {
 	 * a comment-quota notice, is 110 bytes; a cookie banner can pass 300 but starts
 	 * with a prefix rule. */
 	LONG_BYTES = 300,
+	PREFIX_WINDOW = 160, /* of a long paragraph, read for rule 1: the longest prefix is 47 */
 	/* Lower case can take more bytes than upper case (U+023A -> U+2C65): 1.5 times at
 	 * most. */
 	NORM_CAP = 2 * LONG_BYTES + 8,
@@ -104,6 +106,13 @@ struct word {
 	unsigned cls;
 };
 
+/* The words of one table by hash, built once: 0 is an empty slot, else the word's index
+ * plus one. A paragraph's every word is looked up, so this is the hot loop. */
+enum { WORD_SLOTS = 1024 };
+struct word_index {
+	uint16_t slot[WORD_SLOTS];
+};
+
 struct rules {
 	const char *const *labels;
 	size_t n_labels;
@@ -111,14 +120,15 @@ struct rules {
 	size_t n_prefixes;
 	const char *const *phrases;
 	size_t n_phrases;
-	const struct word *words; /* sorted by bytes (memcmp order) for bsearch */
+	const struct word *words; /* sorted by bytes (memcmp order): one entry per word */
 	size_t n_words;
+	struct word_index *index;
 };
 
 #define RULES(l)                                                                                   \
 	{                                                                                          \
 		labels_##l, N_OF(labels_##l), prefixes_##l, N_OF(prefixes_##l), phrases_##l,       \
-			N_OF(phrases_##l), words_##l, N_OF(words_##l)                              \
+			N_OF(phrases_##l), words_##l, N_OF(words_##l), &index_##l                   \
 	}
 
 /* ---- Language-neutral: symbols, agencies, the English of web pages everywhere ---- */
@@ -910,6 +920,7 @@ static const struct word words_en[] = {
 };
 /* clang-format on */
 
+static struct word_index index_neutral, index_fr, index_en;
 static const struct rules rules_neutral = RULES(neutral);
 static const struct rules rules_fr = RULES(fr);
 static const struct rules rules_en = RULES(en);
@@ -1263,15 +1274,6 @@ number_kind(const char *s, size_t n)
 	return kind;
 }
 
-static int
-cmp_word(const void *k, const void *e)
-{
-	const struct word *w = e;
-
-	/* strcmp compares as unsigned char: memcmp order, as the tables are sorted. */
-	return strcmp(k, w->w);
-}
-
 #ifndef NDEBUG
 static bool
 sorted(const struct word *t, size_t n)
@@ -1287,24 +1289,62 @@ sorted(const struct word *t, size_t n)
 }
 #endif
 
+static uint32_t
+word_hash(const char *s, size_t len)
+{
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < len; i++) {
+		h = (h ^ (uint8_t)s[i]) * 16777619u;
+	}
+	return h;
+}
+
+static void
+index_words(const struct rules *ru)
+{
+	_Static_assert(WORD_SLOTS <= UINT16_MAX, "slots hold an index + 1");
+	assert(ru->n_words < WORD_SLOTS / 2);
+	for (size_t i = 0; i < ru->n_words; i++) {
+		uint32_t h = word_hash(ru->words[i].w, strlen(ru->words[i].w));
+
+		while (ru->index->slot[h % WORD_SLOTS] != 0) {
+			h++;
+		}
+		ru->index->slot[h % WORD_SLOTS] = (uint16_t)(i + 1);
+	}
+}
+
+static pthread_once_t indexed = PTHREAD_ONCE_INIT;
+
+static void
+index_all(void)
+{
+	index_words(&rules_neutral);
+	index_words(&rules_fr);
+	index_words(&rules_en);
+}
+
 static unsigned
 word_class(const struct rules *const *sets, size_t n_sets, const char *s, size_t len)
 {
-	char key[WORD_MAX + 1];
+	uint32_t h0;
 	unsigned cls = 0;
-	size_t i;
 
 	if (len > WORD_MAX) {
 		return 0;
 	}
-	memcpy(key, s, len);
-	key[len] = '\0';
-	for (i = 0; i < n_sets; i++) {
-		const struct word *w =
-			bsearch(key, sets[i]->words, sets[i]->n_words, sizeof(*w), cmp_word);
+	h0 = word_hash(s, len);
+	for (size_t i = 0; i < n_sets; i++) {
+		const struct rules *ru = sets[i];
 
-		if (w != NULL) {
-			cls |= w->cls;
+		for (uint32_t h = h0; ru->index->slot[h % WORD_SLOTS] != 0; h++) {
+			const struct word *w = &ru->words[ru->index->slot[h % WORD_SLOTS] - 1];
+
+			if (strncmp(w->w, s, len) == 0 && w->w[len] == '\0') {
+				cls |= w->cls;
+				break;
+			}
 		}
 	}
 	return cls;
@@ -1585,6 +1625,23 @@ static bool
 boundary_at(const struct line *ln, size_t i)
 {
 	return i >= ln->len || !alnum_at(ln, i);
+}
+
+/* Whether some prefix rule's words start the line (what must follow is not checked). */
+static bool
+prefix_seen(const struct line *ln, const struct rules *const *sets, size_t n_sets)
+{
+	for (size_t k = 0; k < n_sets; k++) {
+		for (size_t i = 0; i < sets[k]->n_prefixes; i++) {
+			size_t end;
+
+			if (match(sets[k]->prefixes[i].pat, ln->s, ln->core_start, ln->len, &end) &&
+			    boundary_at(ln, end)) {
+				return true;
+			}
+		}
+	}
+	return false;
 }
 
 static bool
@@ -1868,8 +1925,20 @@ caps_rule(const struct line *ln)
 }
 
 #ifndef NDEBUG
-/* bsearch needs sorted tables; checked once (in builds with assertions), not for every
- * paragraph, where it would double the time. Threads racing here both check. */
+/* A long paragraph is read for PREFIX_WINDOW bytes: a prefix and a title after it fit. */
+static bool
+prefixes_fit(const struct prefix *t, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (strlen(t[i].pat) > PREFIX_WINDOW / 2) {
+			return false;
+		}
+	}
+	return true;
+}
+
+/* One entry per word (the index keeps one), and prefixes must fit the window; checked once (in builds
+ * with assertions), not for every paragraph, where it would double the time. Threads racing here both check. */
 static bool
 tables_sorted(void)
 {
@@ -1877,7 +1946,10 @@ tables_sorted(void)
 
 	if (!atomic_load_explicit(&checked, memory_order_relaxed)) {
 		if (!sorted(words_neutral, N_OF(words_neutral)) ||
-		    !sorted(words_fr, N_OF(words_fr)) || !sorted(words_en, N_OF(words_en))) {
+		    !sorted(words_fr, N_OF(words_fr)) || !sorted(words_en, N_OF(words_en)) ||
+		    !prefixes_fit(prefixes_neutral, N_OF(prefixes_neutral)) ||
+		    !prefixes_fit(prefixes_fr, N_OF(prefixes_fr)) ||
+		    !prefixes_fit(prefixes_en, N_OF(prefixes_en))) {
 			return false;
 		}
 		atomic_store_explicit(&checked, true, memory_order_relaxed);
@@ -1910,6 +1982,7 @@ mnemo_text_is_boilerplate(const char *lang, const char *p, size_t len)
 
 	assert(p != NULL || len == 0);
 	assert(tables_sorted());
+	pthread_once(&indexed, index_all);
 
 	sets[1] = lang_rules(lang);
 	if (sets[1] != NULL) {
@@ -1926,8 +1999,9 @@ mnemo_text_is_boilerplate(const char *lang, const char *p, size_t len)
 	ln.n_words = 0;
 	ln.too_many_toks = false;
 	if (ln.is_long) {
-		/* Enough for any prefix, cut before the character that would cross it. */
-		size_t cut = start + LONG_BYTES;
+		/* Enough for any prefix and what must follow it, cut before the character
+		 * that would cross it. */
+		size_t cut = start + PREFIX_WINDOW;
 
 		while (cut > start && U8_IS_TRAIL((uint8_t)p[cut])) {
 			cut--;
@@ -1936,6 +2010,9 @@ mnemo_text_is_boilerplate(const char *lang, const char *p, size_t len)
 	}
 	normalize(&ln, (const uint8_t *)p + start, end - start);
 	find_core(&ln);
+	if (ln.is_long && !prefix_seen(&ln, sets, n_sets)) {
+		return false; /* most paragraphs: no need to cut them into words */
+	}
 	tokenize(&ln, sets, n_sets);
 
 	if (prefix_rule(&ln, sets, n_sets)) {

@@ -324,10 +324,13 @@ paragraph(struct mnemo_doc_segmenter *ds, const struct mnemo_doc_opts *opts, str
 	uint32_t *bounds = NULL;
 	size_t n = 0, n_bounds = 0;
 	struct mnemo_langid id;
+	bool mixed = false; /* may hold a sentence in another language */
 	int r;
 
 	if (repeated || mnemo_text_is_boilerplate(res->lang, text + ps, pe - ps)) {
 		forced = MNEMO_SEG_BOILERPLATE;
+	} else if (mnemo_langid_plainly(res->lang, text + ps, pe - ps)) {
+		mixed = true; /* each long sentence is checked the same way, then by CLD2 */
 	} else if (pe - ps >= LANGID_MIN_BYTES) {
 		mnemo_langid_detect(text + ps, pe - ps, res->lang, &id);
 		if (id.reliable && id.percent >= FOREIGN_PERCENT &&
@@ -335,6 +338,11 @@ paragraph(struct mnemo_doc_segmenter *ds, const struct mnemo_doc_opts *opts, str
 			forced = MNEMO_SEG_FOREIGN;
 			lang = intern_lang(res, id.lang);
 		}
+		/* What CLD2 gave to other languages could not make a foreign sentence (half
+		 * of SEGMENT_LETTERS, for its chunks of a few words): no need to ask for each
+		 * sentence. Most paragraphs stop here. */
+		mixed = !same_language(id.lang, res->lang) ||
+			(size_t)(100 - id.percent) * id.letters >= 100 * SEGMENT_LETTERS / 2;
 	}
 	r = segmenter_for(ds, lang, &sg);
 	if (r == -EINVAL) {
@@ -385,7 +393,8 @@ paragraph(struct mnemo_doc_segmenter *ds, const struct mnemo_doc_opts *opts, str
 			kind = forced;
 		} else if (n == 1 && bounds == NULL && question_heading(text, start, end)) {
 			kind = MNEMO_SEG_HEADING;
-		} else if (n > 1 && end - start >= SEGMENT_LETTERS) {
+		} else if (mixed && n > 1 && end - start >= SEGMENT_LETTERS &&
+			   !mnemo_langid_plainly(res->lang, text + start, end - start)) {
 			/* One sentence in another language inside a paragraph of the document's. */
 			mnemo_langid_detect(text + start, end - start, res->lang, &id);
 			if (id.reliable && id.percent >= SEGMENT_PERCENT &&

@@ -76,8 +76,19 @@ static CLD2::Language
 hint_language(const char *hint)
 {
 	char canon[MNEMO_TEXT_LANG_MAX];
+	size_t n = 0;
 
-	if (hint == NULL || mnemo_text_lang_canon(hint, canon, sizeof(canon)) < 0) {
+	if (hint == NULL) {
+		return CLD2::UNKNOWN_LANGUAGE;
+	}
+	/* "fr", "en": already canonical, as every paragraph's hint is; ICU is for the rest */
+	while (n < 4 && hint[n] >= 'a' && hint[n] <= 'z') {
+		n++;
+	}
+	if ((n == 2 || n == 3) && hint[n] == '\0') {
+		return CLD2::GetLanguageFromName(hint);
+	}
+	if (mnemo_text_lang_canon(hint, canon, sizeof(canon)) < 0) {
 		return CLD2::UNKNOWN_LANGUAGE;
 	}
 	return CLD2::GetLanguageFromName(canon);

@@ -23,3 +23,8 @@ struct mnemo_langid {
 enum { MNEMO_LANGID_MAX_BYTES = 64 * 1024 };
 void mnemo_langid_detect(const char *text, size_t len, const char *hint,
 			 struct mnemo_langid *ret);
+
+/* Whether text (UTF-8) is plainly in lang, by its function words (plainly.c): a quick
+ * "yes" that spares asking CLD2, for French and English; false means "ask CLD2", never
+ * "another language". Safe from many threads at once. */
+bool mnemo_langid_plainly(const char *lang, const char *text, size_t len);

@@ -300,6 +300,45 @@ test_threads(void)
 	}
 }
 
+/* The quick test by function words: "yes" for plain French and English, never for the
+ * languages that share words with them. */
+static void
+test_plainly(void)
+{
+	static const struct {
+		const char *lang, *text;
+		bool plainly;
+	} cases[] = {
+		{"fr", "Les pompiers sont intervenus dans la nuit pour évacuer une centaine "
+		       "d'habitants, et la préfecture a ouvert une cellule de crise.", true},
+		{"fr-CA", "Le gouvernement a annoncé des mesures pour les familles et les aînés.",
+		 true},
+		{"fr", "El presidente del Gobierno celebró el acuerdo como una victoria de la "
+		       "unidad europea y pidió más esfuerzos a los socios.", false},
+		{"fr", "El Govern de la Generalitat ha aprovat les mesures per fer front a la "
+		       "sequera, que afecten més de sis milions de persones.", false},
+		{"fr", "Il presidente del Consiglio ha detto che le misure saranno adottate entro "
+		       "la fine del mese.", false},
+		{"fr", "O governo anunciou que as medidas serão aplicadas até ao final do mês e "
+		       "que não haverá recuo.", false},
+		{"fr", "The minister said the talks would resume on Monday in Geneva.", false},
+		{"en", "The minister said the talks would resume on Monday in Geneva, and that "
+		       "the ceasefire was holding.", true},
+		{"en", "Deutschland ist und bleibt der größte Unterstützer der Ukraine in Europa.",
+		 false},
+		{"fr", "Bonjour à tous.", false}, /* too few words to say */
+		{"de", "Deutschland ist und bleibt der größte Unterstützer der Ukraine.", false},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		bool got = mnemo_langid_plainly(cases[i].lang, cases[i].text,
+						strlen(cases[i].text));
+
+		CHECK_MSG(got == cases[i].plainly, "[%s] %s: plainly %d", cases[i].lang,
+			  cases[i].text, got);
+	}
+}
+
 int
 main(void)
 {
@@ -311,5 +350,6 @@ main(void)
 	test_tags();
 	test_truncation();
 	test_threads();
+	test_plainly();
 	return check_exit();
 }
