@@ -162,7 +162,9 @@ same_language(const char *a, const char *b)
 	return na == nb && strncmp(a, b, na) == 0;
 }
 
-/* The document's language: the one given, or CLD2's verdict on the whole text. */
+/* The document's language: the one given, or CLD2's verdict on the whole text (not the
+ * function-word test: a document is in the language most of it is in, which that test
+ * does not weigh). */
 static void
 document_language(const struct mnemo_doc_opts *opts, const struct mnemo_text_doc *doc,
 		  char *out)

@@ -326,6 +326,11 @@ test_plainly(void)
 		       "the ceasefire was holding.", true},
 		{"en", "Deutschland ist und bleibt der größte Unterstützer der Ukraine in Europa.",
 		 false},
+		{"fr", "Qui le opposizioni chiedono più tempo, ma le regioni hanno già approvato "
+		       "il piano per le scuole e per gli ospedali.", false},
+		/* guillemets and no-break spaces separate words: "«\u00a0Nous" is "Nous" */
+		{"fr", "«\u00a0Nous ne pouvions plus attendre\u00a0», a déclaré M. Lemaire à "
+		       "l\u2019issue d\u2019une séance de près de quatre heures.", true},
 		{"fr", "Bonjour à tous.", false}, /* too few words to say */
 		{"de", "Deutschland ist und bleibt der größte Unterstützer der Ukraine.", false},
 	};
