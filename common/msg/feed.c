@@ -259,10 +259,10 @@ mnemo_feed_sync(struct mnemo_feed *feed, uint64_t seq, uint32_t timeout_ms)
 
 	mnemo_clock_deadline(&ts, timeout_ms);
 	pthread_mutex_lock(&feed->lock);
-	if (feed->last_seq < seq) {
+	if (feed->last_seq < seq && !feed->interrupted) {
 		(void)catch_up_locked(feed, seq);
 	}
-	while (feed->last_seq < seq && !feed->stopping && r == 0) {
+	while (feed->last_seq < seq && !feed->stopping && !feed->interrupted && r == 0) {
 		r = pthread_cond_timedwait(&feed->advanced, &feed->lock, &ts);
 	}
 	r = feed->last_seq >= seq ? 0 : -ETIMEDOUT;

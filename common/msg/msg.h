@@ -180,8 +180,9 @@ struct mnemo_feed_config {
  * makes it fetch what it missed. */
 int mnemo_feed_start(const struct mnemo_feed_config *cfg, const struct mnemo_feed_ops *ops,
 		     void *arg, struct mnemo_feed **ret);
-/* Makes every mnemo_feed_wait, now and later, return at once (the first step of a
- * shutdown: long polls end before the threads running them are joined). */
+/* Makes every mnemo_feed_wait and mnemo_feed_sync, now and later, return at once (the
+ * first step of a shutdown: long polls and reads waiting for a seq end before the threads
+ * running them are joined). */
 void mnemo_feed_interrupt(struct mnemo_feed *feed);
 void mnemo_feed_stop(struct mnemo_feed *feed);
 uint64_t mnemo_feed_last_seq(struct mnemo_feed *feed);

@@ -446,13 +446,19 @@ aligner_stop(struct aligner *al)
 	pthread_mutex_lock(&al->state_lock);
 	al->stopping = 1;
 	pthread_cond_broadcast(&al->state_changed);
+	/* Requests waiting for the feed, or for the store (a catch-up, a snapshot page), end
+	 * now: the store may be gone already, and its calls wait up to [aligner] timeout_ms.
+	 * The feed exists once ready is 1 (the loader sets it first). */
+	if (al->ready == 1) {
+		mnemo_feed_interrupt(al->feed);
+	}
 	pthread_mutex_unlock(&al->state_lock);
+	if (al->has_store) {
+		nng_close(al->store);
+	}
 	mnemo_msg_server_stop(al->server);
 	if (al->has_rep) {
 		nng_close(al->rep);
-	}
-	if (al->has_store) {
-		nng_close(al->store); /* ends a snapshot call in progress */
 	}
 	if (al->loader_started) {
 		pthread_join(al->loader, NULL);
