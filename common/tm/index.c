@@ -1,16 +1,22 @@
 /* The in-memory translation memory an aligner answers lookups from.
  *
  * Units live in one array and are named inside the index by their slot in it, so postings
- * are 8 bytes: (slot, gen). Every put gives the unit a new gen; a posting counts only while
- * its gen is the unit's current one, so replacing or removing a unit makes its old postings
- * stale at once, without touching them. A posting list drops its stale entries when it
+ * are 8 bytes: the slot, the low 24 bits of a gen, and the text's word count (up to 255).
+ * Every put gives the unit a new gen; a posting counts only while its gen is the unit's
+ * current one, so replacing or removing a unit makes its old postings stale at once,
+ * without touching them (a gen that wrapped around 2^24 puts of one unit could make a stale
+ * posting look live: that only adds a candidate, which is scored from the unit's current
+ * text). A posting list drops its stale entries when it
  * fills up, before deciding whether to grow, which costs O(1) per append amortised; a list
  * that no longer grows keeps its stale entries, and lookups skip them. A list or key whose
  * units are all gone stays until the index is freed: memory follows the distinct words ever
  * seen, which a periodic rebuild from the store's snapshot resets.
  *
  * Per language there are two maps onto posting lists: the key hash of each text (exact
- * matches), and each distinct word id (fuzzy candidates). Slots are never freed: a removed
+ * matches), and each token (fuzzy candidates). A token is a word's k-th occurrence in the
+ * text: "%s: %s" holds the tokens "%s", "%s#2" and ":"... (punctuation is no word), so the
+ * overlap of two token sets is the overlap of the two texts' word multisets, and a word
+ * common in the memory but rare twice over in one text ("%s#5") is a rare token. Slots are never freed: a removed
  * unit keeps its seq as a tombstone, so a replayed older put stays ignored. */
 #include <assert.h>
 #include <errno.h>
@@ -45,8 +51,19 @@ struct map {
 
 struct post {
 	uint32_t slot;
-	uint32_t gen;
+	uint32_t gen_len; /* (gen & GEN_MASK) << 8 | min(word count, LEN_MAX) */
 };
+
+enum { GEN_MASK = 0xffffff, LEN_MAX = 255 };
+
+static uint32_t
+gen_len(uint32_t gen, uint32_t n_words)
+{
+	return (gen & GEN_MASK) << 8 | (n_words < LEN_MAX ? n_words : LEN_MAX);
+}
+
+static bool
+live(const struct mnemo_tm_index *idx, struct post p);
 
 struct plist {
 	struct post *v;
@@ -65,9 +82,11 @@ struct variant {
 	uint32_t lang; /* in langs[] */
 	uint32_t n_words;
 	uint64_t key;
-	uint64_t *words; /* word ids, as mnemo_tm_tokenize() gave them */
+	uint64_t prev_key, next_key; /* neighbours' keys; NO_KEY for none */
+	uint64_t *words;             /* word ids, as mnemo_tm_tokenize() gave them */
 	char *text;
 	size_t len;
+	bool has_tags;
 };
 
 struct unit {
@@ -78,9 +97,24 @@ struct unit {
 	bool alive;
 	uint32_t n_v;
 	struct variant *v;
+	uint64_t context_key; /* NO_KEY for none */
+	const char *origin, *changed_by; /* interned: shared by the units that have them */
+	int64_t changed_at;
+};
+
+/* The key of "" and of no text: never a text's key hash in practice, and never compared
+ * as one (in-context checks want a key on at least one side). */
+#define NO_KEY 0
+
+/* Strings many units share (origins, user names), kept once. */
+struct strings {
+	struct map ids; /* hash -> v[] */
+	char **v;
+	uint32_t n, cap;
 };
 
 struct mnemo_tm_index {
+	struct strings strings;
 	struct unit *units;
 	uint32_t n_units, cap_units;
 	struct map ids; /* unit id -> units[] */
@@ -156,6 +190,53 @@ map_add(struct map *m, uint64_t key, uint32_t val)
 	return 0;
 }
 
+/* s kept once in the index (NULL and "" are ""); *ret points into the index until it is
+ * freed. */
+static int
+intern(struct mnemo_tm_index *idx, const char *s, const char **ret)
+{
+	struct strings *st = &idx->strings;
+	uint64_t h = MNEMO_TM_FNV_OFFSET;
+	uint32_t i;
+	int r;
+
+	if (s == NULL || s[0] == '\0') {
+		*ret = "";
+		return 0;
+	}
+	for (const char *c = s; *c != '\0'; c++) {
+		h = (h ^ (uint8_t)*c) * MNEMO_TM_FNV_PRIME;
+	}
+	i = map_get(&st->ids, h);
+	if (i != NONE && strcmp(st->v[i], s) == 0) {
+		*ret = st->v[i];
+		return 0;
+	}
+	if (st->n == st->cap) {
+		uint32_t cap = st->cap ? 2 * st->cap : 16;
+		char **v = realloc(st->v, cap * sizeof(*v));
+
+		if (!v) {
+			return -ENOMEM;
+		}
+		st->v = v;
+		st->cap = cap;
+	}
+	st->v[st->n] = strdup(s);
+	if (!st->v[st->n]) {
+		return -ENOMEM;
+	}
+	/* a hash shared by two strings keeps the first in the map; the second is a copy of
+	 * its own, unshared */
+	r = i == NONE ? map_add(&st->ids, h, st->n) : 0;
+	if (r < 0) {
+		free(st->v[st->n]);
+		return r;
+	}
+	*ret = st->v[st->n++];
+	return 0;
+}
+
 int
 mnemo_tm_index_new(struct mnemo_tm_index **ret)
 {
@@ -203,6 +284,11 @@ mnemo_tm_index_free(struct mnemo_tm_index *idx)
 		free(l->tag);
 	}
 	free(idx->langs);
+	for (uint32_t i = 0; i < idx->strings.n; i++) {
+		free(idx->strings.v[i]);
+	}
+	free(idx->strings.v);
+	map_fini(&idx->strings.ids);
 	free(idx);
 }
 
@@ -281,14 +367,20 @@ new_slot(struct mnemo_tm_index *idx, uint64_t unit, uint32_t *ret)
 	return 0;
 }
 
+static bool
+live(const struct mnemo_tm_index *idx, struct post p)
+{
+	return (idx->units[p.slot].gen & GEN_MASK) == p.gen_len >> 8;
+}
+
 static int
-append(const struct mnemo_tm_index *idx, struct plist *pl, uint32_t slot, uint32_t gen)
+append(const struct mnemo_tm_index *idx, struct plist *pl, uint32_t slot, uint32_t gen_len)
 {
 	if (pl->n == pl->cap) {
 		uint32_t n = 0;
 
 		for (uint32_t i = 0; i < pl->n; i++) {
-			if (idx->units[pl->v[i].slot].gen == pl->v[i].gen) {
+			if (live(idx, pl->v[i])) {
 				pl->v[n++] = pl->v[i];
 			}
 		}
@@ -308,13 +400,13 @@ append(const struct mnemo_tm_index *idx, struct plist *pl, uint32_t slot, uint32
 			pl->cap = cap;
 		}
 	}
-	pl->v[pl->n++] = (struct post){.slot = slot, .gen = gen};
+	pl->v[pl->n++] = (struct post){.slot = slot, .gen_len = gen_len};
 	return 0;
 }
 
 static int
 add_posting(struct mnemo_tm_index *idx, struct lang *l, struct map *m, uint64_t key, uint32_t slot,
-            uint32_t gen)
+            uint32_t gen_len)
 {
 	uint32_t i = map_get(m, key);
 	int r;
@@ -342,7 +434,7 @@ add_posting(struct mnemo_tm_index *idx, struct lang *l, struct map *m, uint64_t 
 		l->lists[i] = (struct plist){0};
 		l->n_lists++;
 	}
-	return append(idx, &l->lists[i], slot, gen);
+	return append(idx, &l->lists[i], slot, gen_len);
 }
 
 static int
@@ -353,52 +445,69 @@ cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Copies the distinct values of v[0..n) into out (room for n), sorted; returns how many. */
-static size_t
-distinct(const uint64_t *v, size_t n, uint64_t *out)
+/* The k-th occurrence (k >= 1) of word w as a token: w itself the first time, a mix of
+ * both after. */
+static uint64_t
+occurrence(uint64_t w, uint32_t k)
 {
-	size_t k = 0;
+	return k == 1 ? w : mnemo_tm_mix64(w + k * 0x9e3779b97f4a7c15ULL);
+}
+
+/* The tokens of words[0..n) into out (room for n): each occurrence its own token. */
+static void
+tokens_of(const uint64_t *words, size_t n, uint64_t *out)
+{
+	uint64_t prev = 0;
 
 	if (n == 0) {
-		return 0;
+		return;
 	}
-	memcpy(out, v, n * sizeof(*v));
+	memcpy(out, words, n * sizeof(*words));
 	qsort(out, n, sizeof(*out), cmp_u64);
-	for (size_t i = 1; i < n; i++) {
-		if (out[i] != out[k]) {
-			out[++k] = out[i];
-		}
+	for (size_t i = 0, k = 0; i < n; i++) {
+		uint64_t w = out[i];
+
+		k = i > 0 && w == prev ? k + 1 : 1;
+		prev = w;
+		out[i] = occurrence(w, (uint32_t)k);
 	}
-	return k + 1;
 }
 
 static int
 index_variant(struct mnemo_tm_index *idx, uint32_t slot, uint32_t gen, const struct variant *v)
 {
 	struct lang *l = &idx->langs[v->lang];
-	uint64_t *ids;
-	size_t n;
+	uint32_t gl = gen_len(gen, v->n_words);
+	uint64_t *toks;
 	int r;
 
-	r = add_posting(idx, l, &l->exact, v->key, slot, gen);
+	r = add_posting(idx, l, &l->exact, v->key, slot, gl);
 	if (r < 0 || v->n_words == 0) {
 		return r;
 	}
-	ids = malloc(v->n_words * sizeof(*ids));
-	if (!ids) {
+	toks = malloc(v->n_words * sizeof(*toks));
+	if (!toks) {
 		return -ENOMEM;
 	}
-	n = distinct(v->words, v->n_words, ids);
-	for (size_t i = 0; i < n && r == 0; i++) {
-		r = add_posting(idx, l, &l->words, ids[i], slot, gen);
+	tokens_of(v->words, v->n_words, toks);
+	for (size_t i = 0; i < v->n_words && r == 0; i++) {
+		r = add_posting(idx, l, &l->words, toks[i], slot, gl);
 	}
-	free(ids);
+	free(toks);
 	return r;
 }
 
-static int
-make_variant(struct variant *v, uint32_t lang, const char *text, struct mnemo_tm_tokens *tok)
+static uint64_t
+key_or_none(const char *text)
 {
+	return text == NULL || text[0] == '\0' ? NO_KEY : mnemo_tm_key_hash(text, strlen(text));
+}
+
+static int
+make_variant(struct variant *v, uint32_t lang, const struct mnemo_tm_variant *in,
+             struct mnemo_tm_tokens *tok)
+{
+	const char *text = in->text;
 	size_t len = strlen(text);
 	int r;
 
@@ -421,12 +530,16 @@ make_variant(struct variant *v, uint32_t lang, const char *text, struct mnemo_tm
 		memcpy(v->words, tok->words, tok->n_words * sizeof(*v->words));
 	}
 	v->key = mnemo_tm_key_hash(text, len);
+	v->prev_key = key_or_none(in->prev);
+	v->next_key = key_or_none(in->next);
+	v->has_tags = in->has_tags;
 	return 0;
 }
 
 int
 mnemo_tm_index_put(struct mnemo_tm_index *idx, uint64_t unit, uint64_t seq,
-                   const struct mnemo_tm_variant *variants, size_t n_variants)
+                   const struct mnemo_tm_unit_info *info, const struct mnemo_tm_variant *variants,
+                   size_t n_variants)
 {
 	struct unit tmp = {0}, *u;
 	struct mnemo_tm_tokens tok;
@@ -458,11 +571,24 @@ mnemo_tm_index_put(struct mnemo_tm_index *idx, uint64_t unit, uint64_t seq,
 			free(tmp.v[k].words);
 			tmp.v[k] = tmp.v[--tmp.n_v];
 		}
-		r = make_variant(&tmp.v[tmp.n_v], lang, variants[i].text, &tok);
+		r = make_variant(&tmp.v[tmp.n_v], lang, &variants[i], &tok);
 		if (r < 0) {
 			goto fail;
 		}
 		tmp.n_v++;
+	}
+	if (info != NULL) {
+		tmp.context_key = key_or_none(info->context);
+		tmp.changed_at = info->changed_at;
+		r = intern(idx, info->origin, &tmp.origin);
+		if (r == 0) {
+			r = intern(idx, info->changed_by, &tmp.changed_by);
+		}
+		if (r < 0) {
+			goto fail;
+		}
+	} else {
+		tmp.origin = tmp.changed_by = "";
 	}
 	if (slot == NONE) {
 		r = new_slot(idx, unit, &slot);
@@ -483,6 +609,10 @@ mnemo_tm_index_put(struct mnemo_tm_index *idx, uint64_t unit, uint64_t seq,
 	u->n_v = tmp.n_v;
 	u->seq = seq;
 	u->gen = gen;
+	u->context_key = tmp.context_key;
+	u->origin = tmp.origin;
+	u->changed_by = tmp.changed_by;
+	u->changed_at = tmp.changed_at;
 	if (!u->alive) {
 		u->alive = true;
 		idx->n_live++;
@@ -542,6 +672,8 @@ variant_of(const struct unit *u, uint32_t lang)
 struct lookup {
 	const struct mnemo_tm_index *idx;
 	uint32_t src, tgt;
+	uint64_t prev_key, next_key, context_key; /* the query's context: NO_KEY for none */
+	uint32_t min_score;
 	uint32_t max, n_out;
 	struct mnemo_tm_match *out; /* best first */
 	uint32_t *exact;            /* slots matched exactly, kept out of the fuzzy pass */
@@ -555,10 +687,14 @@ better(uint32_t score, uint64_t unit, const struct mnemo_tm_match *m)
 }
 
 static void
-add_match(struct lookup *q, const struct unit *u, uint32_t score)
+add_match(struct lookup *q, const struct unit *u, uint32_t score, enum mnemo_tm_kind kind,
+          unsigned penalties)
 {
 	uint32_t i = q->n_out;
 
+	if (score < q->min_score) {
+		return;
+	}
 	if (i == q->max) {
 		if (!better(score, u->id, &q->out[i - 1])) {
 			return;
@@ -573,9 +709,25 @@ add_match(struct lookup *q, const struct unit *u, uint32_t score)
 	q->out[i] = (struct mnemo_tm_match){
 	        .unit = u->id,
 	        .score = score,
+	        .kind = kind,
+	        .penalties = penalties,
 	        .source = variant_of(u, q->src)->text,
 	        .target = variant_of(u, q->tgt)->text,
+	        .origin = u->origin,
+	        .changed_by = u->changed_by,
+	        .changed_at = u->changed_at,
 	};
+}
+
+/* An exact match in context: the same context key, or the same neighbours. */
+static bool
+in_context(const struct lookup *q, const struct unit *u, const struct variant *v)
+{
+	if (q->context_key != NO_KEY && q->context_key == u->context_key) {
+		return true;
+	}
+	return (q->prev_key != NO_KEY || q->next_key != NO_KEY) && q->prev_key == v->prev_key &&
+	       q->next_key == v->next_key;
 }
 
 /* Units whose source text has the query's key. The hash only finds them: the key texts
@@ -598,7 +750,7 @@ lookup_exact(struct lookup *q, const char *text, size_t len)
 		const struct variant *v;
 		bool same;
 
-		if (u->gen != p.gen || !variant_of(u, q->tgt)) {
+		if (!live(q->idx, p) || !variant_of(u, q->tgt)) {
 			continue;
 		}
 		v = variant_of(u, q->src);
@@ -631,7 +783,13 @@ lookup_exact(struct lookup *q, const char *text, size_t len)
 			q->exact = e;
 		}
 		q->exact[q->n_exact++] = p.slot;
-		add_match(q, u, 100);
+		{
+			bool ctx = in_context(q, u, v);
+			unsigned pen = v->has_tags ? MNEMO_TM_PENALTY_TAGS : 0;
+
+			add_match(q, u, mnemo_tm_apply_penalties(ctx ? 101 : 100, pen),
+			          ctx ? MNEMO_TM_IN_CONTEXT : MNEMO_TM_EXACT, pen);
+		}
 	}
 	free(qkey);
 	return r;
@@ -663,7 +821,6 @@ count_of(struct counts *c, uint32_t slot)
 
 struct qword {
 	uint64_t id;
-	uint32_t mult;    /* times the query holds it */
 	uint32_t n_posts; /* including stale ones: only an estimate of its cost */
 	const struct plist *pl;
 };
@@ -681,15 +838,16 @@ struct cand {
 	uint32_t bound; /* the most it can score */
 };
 
-/* Candidates are the units sharing a word with the query. Each gets an upper bound from
- * what it shares: with c words in common, d >= max(n, m) - c, so it scores at most
- * floor(100 min(c, n, m) / max(n, m)); c is bounded by the query's multiplicity of the words
- * it was found through, plus that of the words skipped. Skipping the most common words
- * loses nothing while their total multiplicity stays under ceil(min_score n / 100), the
- * fewest words a match at min_score shares with the query: every such match still shares a
- * word that was not skipped. Candidates are scored exactly best bound first, until no
- * bound can beat the results or the EVAL_ limits are spent: only then can a match be missed,
- * and only one whose bound ties or trails those already scored. */
+/* Candidates are the units sharing a token with the query (tokens: see the top of this
+ * file). Each gets an upper bound from what it shares: with c tokens in common, d >=
+ * max(n, m) - c, so it scores at most floor(100 min(c, n, m) / max(n, m)); c is bounded by
+ * the tokens it was found through plus the tokens skipped. Skipping the most common tokens
+ * loses nothing while they number fewer than ceil(min_score n / 100), the fewest tokens a
+ * match at min_score shares with the query: every such match still shares a token that was
+ * not skipped (prefix filtering). Postings of texts too short or too long to reach
+ * min_score are passed over unread. Candidates are scored exactly best bound first, until
+ * no bound can beat the results or the EVAL_ limits are spent: only then can a match be
+ * missed, and only one whose bound ties or trails those already scored. */
 static int
 lookup_fuzzy(struct lookup *q, const struct mnemo_tm_tokens *qt, uint32_t min_score)
 {
@@ -698,6 +856,8 @@ lookup_fuzzy(struct lookup *q, const struct mnemo_tm_tokens *qt, uint32_t min_sc
 	size_t n = qt->n_words, n_qw = 0, k = 0, n_cand = 0, n_eval = 0, max_cand = q->n_exact;
 	size_t dp_cells = 0;
 	uint32_t skipped = 0, c_min = (uint32_t)((min_score * n + 99) / 100);
+	/* A text of m words scores at most 100 min(n, m) / max(n, m). */
+	uint32_t len_lo = c_min, len_hi = (uint32_t)(100 * n / min_score);
 	size_t by_bound[101] = {0};
 	struct counts counts = {0};
 	struct qword *qw = NULL;
@@ -705,6 +865,7 @@ lookup_fuzzy(struct lookup *q, const struct mnemo_tm_tokens *qt, uint32_t min_sc
 	struct mnemo_tm_tokens ct;
 	struct mnemo_tm_dp dp = {0};
 	uint64_t *ids = NULL, cells;
+	bool q_numbers = mnemo_tm_has_numbers(qt->words, qt->n_words);
 	int r = -ENOMEM;
 
 	mnemo_tm_tokens_init(&ct);
@@ -713,26 +874,20 @@ lookup_fuzzy(struct lookup *q, const struct mnemo_tm_tokens *qt, uint32_t min_sc
 	if (!qw || !ids) {
 		goto out;
 	}
-	memcpy(ids, qt->words, n * sizeof(*ids));
-	qsort(ids, n, sizeof(*ids), cmp_u64);
+	tokens_of(qt->words, n, ids); /* distinct: each occurrence its own token */
 	for (size_t i = 0; i < n; i++) {
-		uint32_t li;
+		uint32_t li = map_get(&l->words, ids[i]);
 
-		if (n_qw > 0 && qw[n_qw - 1].id == ids[i]) {
-			qw[n_qw - 1].mult++;
-			continue;
-		}
-		li = map_get(&l->words, ids[i]);
 		qw[n_qw++] = (struct qword){
 		        .id = ids[i],
-		        .mult = 1,
 		        .pl = li == NONE ? NULL : &l->lists[li],
 		        .n_posts = li == NONE ? 0 : l->lists[li].n,
 		};
 	}
 	qsort(qw, n_qw, sizeof(*qw), cmp_qword_posts);
-	while (k < n_qw && qw[k].n_posts > SKIP_POSTINGS && skipped + qw[k].mult < c_min) {
-		skipped += qw[k++].mult;
+	while (k < n_qw && qw[k].n_posts > SKIP_POSTINGS && skipped + 1 < c_min) {
+		skipped++;
+		k++;
 	}
 	for (size_t i = k; i < n_qw; i++) {
 		max_cand += qw[i].n_posts;
@@ -759,14 +914,16 @@ lookup_fuzzy(struct lookup *q, const struct mnemo_tm_tokens *qt, uint32_t min_sc
 	for (size_t i = k; i < n_qw; i++) {
 		for (uint32_t j = 0; qw[i].pl && j < qw[i].pl->n; j++) {
 			struct post p = qw[i].pl->v[j];
-			uint32_t *c;
+			uint32_t m = p.gen_len & LEN_MAX, *c;
 
-			if (idx->units[p.slot].gen != p.gen) {
+			/* too short or too long to reach min_score, whatever it shares */
+			if ((m < LEN_MAX && (m < len_lo || m > len_hi)) || (m == LEN_MAX && len_hi < LEN_MAX) ||
+			    !live(idx, p)) {
 				continue;
 			}
 			c = count_of(&counts, p.slot);
 			if (*c != DONE) {
-				*c += qw[i].mult;
+				(*c)++;
 			}
 		}
 	}
@@ -817,6 +974,7 @@ lookup_fuzzy(struct lookup *q, const struct mnemo_tm_tokens *qt, uint32_t min_sc
 		const struct unit *u = &idx->units[sorted[i].slot];
 		const struct variant *v = variant_of(u, q->src);
 		uint32_t need = min_score, score;
+		unsigned pen;
 
 		if (q->n_out == q->max) {
 			if (sorted[i].bound < q->out[q->max - 1].score) {
@@ -830,13 +988,19 @@ lookup_fuzzy(struct lookup *q, const struct mnemo_tm_tokens *qt, uint32_t min_sc
 		n_eval++;
 		dp_cells += n * v->n_words;
 		r = mnemo_tm_score_words(qt->words, n, v->words, v->n_words, need, &dp, &score);
+		pen = v->has_tags ? MNEMO_TM_PENALTY_TAGS : 0;
 		if (r == 0 && score == 100) {
 			/* Same words, different keys: only the token details tell the score. */
 			r = mnemo_tm_tokenize(v->text, v->len, &ct);
-			score = mnemo_tm_same_words_score(qt, &ct);
+			pen |= r == 0 ? mnemo_tm_same_words_penalties(qt, &ct) : 0;
+		} else if (r == 0 && score >= need && score > 0 &&
+		           (q_numbers || mnemo_tm_has_numbers(v->words, v->n_words))) {
+			r = mnemo_tm_tokenize(v->text, v->len, &ct);
+			pen |= r == 0 && mnemo_tm_numbers_differ(qt, &ct) ? MNEMO_TM_PENALTY_NUMBERS : 0;
 		}
+		score = mnemo_tm_apply_penalties(score, pen);
 		if (r == 0 && score >= need) {
-			add_match(q, u, score);
+			add_match(q, u, score, MNEMO_TM_FUZZY, pen);
 		}
 	}
 
@@ -853,27 +1017,31 @@ out:
 }
 
 int
-mnemo_tm_index_lookup(const struct mnemo_tm_index *idx, const char *source, const char *target,
-                      const char *text, size_t len, uint32_t min_score, uint32_t max,
+mnemo_tm_index_lookup(const struct mnemo_tm_index *idx, const struct mnemo_tm_query *query,
                       struct mnemo_tm_match *out)
 {
-	struct lookup q = {.idx = idx, .max = max, .out = out};
+	struct lookup q = {.idx = idx, .max = query->max, .out = out};
 	struct mnemo_tm_tokens qt;
+	uint32_t min_score = query->min_score;
 	int r;
 
-	q.src = find_lang(idx, source);
-	q.tgt = find_lang(idx, target);
-	if (max == 0 || min_score > 100 || q.src == NONE || q.tgt == NONE) {
+	q.src = find_lang(idx, query->source);
+	q.tgt = find_lang(idx, query->target);
+	if (query->max == 0 || min_score > 101 || q.src == NONE || q.tgt == NONE) {
 		return 0;
 	}
 	/* A score of 0 shares no word; the index cannot find those and nobody wants them. */
 	if (min_score == 0) {
 		min_score = 1;
 	}
-	r = lookup_exact(&q, text, len);
-	if (r == 0 && min_score < 100 && !(q.n_out == max && out[max - 1].score == 100)) {
+	q.min_score = min_score;
+	q.prev_key = key_or_none(query->prev);
+	q.next_key = key_or_none(query->next);
+	q.context_key = key_or_none(query->context);
+	r = lookup_exact(&q, query->text, query->len);
+	if (r == 0 && min_score < 100 && !(q.n_out == q.max && out[q.max - 1].score >= 100)) {
 		mnemo_tm_tokens_init(&qt);
-		r = mnemo_tm_tokenize(text, len, &qt);
+		r = mnemo_tm_tokenize(query->text, query->len, &qt);
 		if (r == 0 && qt.n_words > 0) {
 			r = lookup_fuzzy(&q, &qt, min_score);
 		}

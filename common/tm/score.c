@@ -96,8 +96,10 @@ grow(void **p, size_t *cap, size_t size)
 }
 
 static int
-push_token(struct mnemo_tm_tokens *t, uint64_t id, uint64_t orig, bool is_punct)
+push_token(struct mnemo_tm_tokens *t, uint64_t id, uint64_t orig, int32_t start, int32_t end,
+           enum mnemo_tm_cls cls)
 {
+	bool is_word = cls != MNEMO_TM_PUNCT;
 	int r;
 
 	if (t->n_tok == t->cap_tok) {
@@ -106,14 +108,15 @@ push_token(struct mnemo_tm_tokens *t, uint64_t id, uint64_t orig, bool is_punct)
 			return r;
 		}
 	}
-	if (!is_punct && t->n_words == t->cap_words) {
+	if (is_word && t->n_words == t->cap_words) {
 		r = grow((void **)&t->words, &t->cap_words, sizeof(*t->words));
 		if (r < 0) {
 			return r;
 		}
 	}
-	t->tok[t->n_tok++] = (struct mnemo_tm_token){.id = id, .orig = orig, .is_punct = is_punct};
-	if (!is_punct) {
+	t->tok[t->n_tok++] = (struct mnemo_tm_token){
+	        .id = id, .orig = orig, .start = (uint32_t)start, .end = (uint32_t)end, .cls = cls};
+	if (is_word) {
 		t->words[t->n_words++] = id;
 	}
 	return 0;
@@ -169,6 +172,38 @@ kind_of(UChar32 c)
 	return u_ispunct(c) ? PUNCT : WORD;
 }
 
+/* ICU calls "x86", "mp3" and "w2000" numbers too; a number here is digits and the
+ * separators inside numbers ("3,14", "1.000", "1'000", "1 000" with a no-break space):
+ * what a proposal can put another value in place of. */
+static bool
+plain_number_ascii(const char *s, int32_t n)
+{
+	if (n == 0 || s[0] < '0' || s[0] > '9') {
+		return false;
+	}
+	for (int32_t i = 0; i < n; i++) {
+		if ((s[i] < '0' || s[i] > '9') && s[i] != '.' && s[i] != ',' && s[i] != '\'') {
+			return false;
+		}
+	}
+	return true;
+}
+
+static bool
+plain_number(const UChar *u, int32_t n)
+{
+	for (int32_t i = 0; i < n;) {
+		UChar32 c;
+
+		U16_NEXT(u, i, n, c);
+		if (!u_isdigit(c) && (i == 1 || (c != '.' && c != ',' && c != '\'' && c != 0x2019 &&
+		                                 c != 0xa0 && c != 0x202f && c != 0x66b && c != 0x66c))) {
+			return false;
+		}
+	}
+	return n > 0;
+}
+
 struct tok_bufs {
 	struct mnemo_tm_ubuf src, nfc, fold;
 };
@@ -205,10 +240,15 @@ token_nfc(struct tok_bufs *b, int32_t n, const UChar **ret, int32_t *ret_len)
 	return 0;
 }
 
+/* The token text[start, end) as ICU's word iterator gave it, with its rule status. */
 static int
-add_token(struct mnemo_tm_tokens *t, const char *s, int32_t len, bool is_word, struct tok_bufs *b)
+add_token(struct mnemo_tm_tokens *t, const char *text, int32_t start, int32_t end, int32_t status,
+          struct tok_bufs *b)
 {
 	UErrorCode st = U_ZERO_ERROR;
+	const char *s = text + start;
+	int32_t len = end - start;
+	bool is_word = status >= UBRK_WORD_NONE_LIMIT;
 	enum kind kind = is_word ? WORD : SPACE;
 	const UChar *nfc;
 	int32_t n, n_nfc, n_fold;
@@ -228,8 +268,13 @@ add_token(struct mnemo_tm_tokens *t, const char *s, int32_t len, bool is_word, s
 		if (kind == SPACE) {
 			return 0;
 		}
-		return push_token(t, hash_ascii(s, len, true), hash_ascii(s, len, false),
-		                  kind == PUNCT);
+		if (status >= UBRK_WORD_NUMBER && status < UBRK_WORD_NUMBER_LIMIT &&
+		    plain_number_ascii(s, len)) {
+			return push_token(t, MNEMO_TM_NUMBER_ID, hash_ascii(s, len, false), start,
+			                  end, MNEMO_TM_NUMBER);
+		}
+		return push_token(t, hash_ascii(s, len, true), hash_ascii(s, len, false), start,
+		                  end, kind == PUNCT ? MNEMO_TM_PUNCT : MNEMO_TM_WORD);
 	}
 
 	u_strFromUTF8WithSub(b->src.p, b->src.cap, &n, s, len, 0xfffd, NULL, &st);
@@ -255,6 +300,12 @@ add_token(struct mnemo_tm_tokens *t, const char *s, int32_t len, bool is_word, s
 	if (kind == SPACE) {
 		return 0;
 	}
+	if (status >= UBRK_WORD_NUMBER && status < UBRK_WORD_NUMBER_LIMIT &&
+	    plain_number(b->src.p, n)) {
+		/* digits of other scripts: the value's bytes tell a difference */
+		return push_token(t, MNEMO_TM_NUMBER_ID, hash_ascii(s, len, false), start, end,
+		                  MNEMO_TM_NUMBER);
+	}
 	r = token_nfc(b, n, &nfc, &n_nfc);
 	if (r < 0) {
 		return r;
@@ -274,8 +325,130 @@ add_token(struct mnemo_tm_tokens *t, const char *s, int32_t len, bool is_word, s
 	if (U_FAILURE(st)) {
 		return icu_err(st);
 	}
-	return push_token(t, hash16(b->fold.p, n_fold), orig, kind == PUNCT);
+	return push_token(t, hash16(b->fold.p, n_fold), orig, start, end,
+	                  kind == PUNCT ? MNEMO_TM_PUNCT : MNEMO_TM_WORD);
 }
+
+/* ---- placeholders ---- */
+
+static bool
+is_alpha_(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+}
+
+static bool
+is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static size_t
+skip_digits(const char *s, size_t i, size_t n)
+{
+	while (i < n && is_digit(s[i])) {
+		i++;
+	}
+	return i;
+}
+
+static size_t
+skip_ident(const char *s, size_t i, size_t n)
+{
+	while (i < n && (is_alpha_(s[i]) || is_digit(s[i]))) {
+		i++;
+	}
+	return i;
+}
+
+/* printf ("%s", "%-5.2f", "%1$s", "%lld"), Python ("%(name)s") and Qt ("%1") at s[i] == '%':
+ * the end of the placeholder, or i when there is none ("50 %", "%%"). No ' ' flag:
+ * "50% off" holds no "% o". */
+static size_t
+percent_end(const char *s, size_t i, size_t n)
+{
+	static const char conv[] = "diouxXeEfFgGaAcspn";
+	size_t j = i + 1, k;
+
+	if (j < n && s[j] == '(') {
+		k = skip_ident(s, j + 1, n);
+		if (k == j + 1 || k >= n || s[k] != ')') {
+			return i;
+		}
+		j = k + 1;
+	} else {
+		k = skip_digits(s, j, n);
+		if (k > j && k < n && s[k] == '$') {
+			j = k + 1;
+		} else if (k > j && (k == n || !is_alpha_(s[k]))) {
+			return k; /* Qt: "%1" */
+		}
+	}
+	while (j < n && (s[j] == '-' || s[j] == '+' || s[j] == '#' || s[j] == '0')) {
+		j++;
+	}
+	j = j < n && s[j] == '*' ? j + 1 : skip_digits(s, j, n);
+	if (j < n && s[j] == '.') {
+		j = j + 1 < n && s[j + 1] == '*' ? j + 2 : skip_digits(s, j + 1, n);
+	}
+	while (j < n && s[j] != '\0' && strchr("hlLqjzt", s[j]) != NULL) {
+		j++;
+	}
+	return j < n && s[j] != '\0' && strchr(conv, s[j]) != NULL ? j + 1 : i;
+}
+
+/* "{0}", "{name}", "{{name}}" at s[i] == '{': the end, or i. */
+static size_t
+brace_end(const char *s, size_t i, size_t n)
+{
+	size_t j = i + 1 < n && s[i + 1] == '{' ? i + 2 : i + 1, k;
+
+	if (j >= n) {
+		return i;
+	}
+	k = is_digit(s[j]) ? skip_digits(s, j, n) : is_alpha_(s[j]) ? skip_ident(s, j, n) : j;
+	if (k == j || k >= n || s[k] != '}') {
+		return i;
+	}
+	if (j == i + 2) {
+		return k + 1 < n && s[k + 1] == '}' ? k + 2 : i;
+	}
+	return k + 1;
+}
+
+/* "$NAME", "${name}" at s[i] == '$': the end, or i ("$5" is money). */
+static size_t
+dollar_end(const char *s, size_t i, size_t n)
+{
+	size_t k;
+
+	if (i + 1 < n && s[i + 1] == '{') {
+		k = i + 2 < n && is_alpha_(s[i + 2]) ? skip_ident(s, i + 2, n) : i + 2;
+		return k > i + 2 && k < n && s[k] == '}' ? k + 1 : i;
+	}
+	return i + 1 < n && is_alpha_(s[i + 1]) ? skip_ident(s, i + 1, n) : i;
+}
+
+/* The next placeholder in s[from, n): its start in *ret_start and its end, or n in both
+ * when there is none. */
+static size_t
+next_placeholder(const char *s, size_t from, size_t n, size_t *ret_start)
+{
+	for (size_t i = from; i < n; i++) {
+		size_t e = s[i] == '%' ? percent_end(s, i, n)
+		           : s[i] == '{' ? brace_end(s, i, n)
+		           : s[i] == '$' ? dollar_end(s, i, n)
+		                         : i;
+
+		if (e > i) {
+			*ret_start = i;
+			return e;
+		}
+	}
+	*ret_start = n;
+	return n;
+}
+
 
 int
 mnemo_tm_tokenize(const char *s, size_t len, struct mnemo_tm_tokens *t)
@@ -299,28 +472,39 @@ mnemo_tm_tokenize(const char *s, size_t len, struct mnemo_tm_tokens *t)
 	if (r < 0) {
 		return r;
 	}
-	/* A UTF-8 UText lets the iterator work on s itself, and its indexes are byte offsets. */
-	utext_openUTF8(&ut, s, (int64_t)len, &st);
-	ubrk_setUText(brk, &ut, &st);
-	if (U_FAILURE(st)) {
-		utext_close(&ut);
-		return icu_err(st);
-	}
 	mnemo_tm_ubuf_init(&b.src);
 	mnemo_tm_ubuf_init(&b.nfc);
 	mnemo_tm_ubuf_init(&b.fold);
-	start = ubrk_first(brk);
-	for (end = ubrk_next(brk); end != UBRK_DONE; start = end, end = ubrk_next(brk)) {
-		bool is_word = ubrk_getRuleStatus(brk) >= UBRK_WORD_NONE_LIMIT;
+	/* The text between placeholders goes through ICU's word iterator, a region at a time:
+	 * a UTF-8 UText over the region itself, whose indexes are byte offsets into it. */
+	for (size_t at = 0; at < len && r == 0;) {
+		size_t ph, ph_end = next_placeholder(s, at, len, &ph);
 
-		r = add_token(t, s + start, end - start, is_word, &b);
-		if (r < 0) {
-			break;
+		if (ph > at) {
+			utext_openUTF8(&ut, s + at, (int64_t)(ph - at), &st);
+			ubrk_setUText(brk, &ut, &st);
+			if (U_FAILURE(st)) {
+				utext_close(&ut);
+				r = icu_err(st);
+				break;
+			}
+			start = ubrk_first(brk);
+			for (end = ubrk_next(brk); end != UBRK_DONE && r == 0;
+			     start = end, end = ubrk_next(brk)) {
+				r = add_token(t, s, (int32_t)at + start, (int32_t)at + end,
+				              ubrk_getRuleStatus(brk), &b);
+			}
+			/* The iterator keeps a shallow clone of ut that points into s; nothing
+			 * reads it before the next ubrk_setUText() replaces it. */
+			utext_close(&ut);
 		}
+		if (r == 0 && ph < len) {
+			r = push_token(t, MNEMO_TM_PLACEHOLDER_ID,
+			               hash_ascii(s + ph, (int32_t)(ph_end - ph), false), (int32_t)ph,
+			               (int32_t)ph_end, MNEMO_TM_PLACEHOLDER);
+		}
+		at = ph_end;
 	}
-	/* The iterator keeps a shallow clone of ut that points into s; nothing reads it
-	 * before the next ubrk_setUText() replaces it. */
-	utext_close(&ut);
 	mnemo_tm_ubuf_fini(&b.src);
 	mnemo_tm_ubuf_fini(&b.nfc);
 	mnemo_tm_ubuf_fini(&b.fold);
@@ -461,42 +645,92 @@ mnemo_tm_score_words(const uint64_t *a, size_t n, const uint64_t *b, size_t m, u
 	return 0;
 }
 
-uint32_t
-mnemo_tm_same_words_score(const struct mnemo_tm_tokens *a, const struct mnemo_tm_tokens *b)
+unsigned
+mnemo_tm_same_words_penalties(const struct mnemo_tm_tokens *a, const struct mnemo_tm_tokens *b)
 {
-	bool case_differs = false, punct_differs = a->n_tok != b->n_tok;
+	unsigned p = a->n_tok != b->n_tok ? MNEMO_TM_PENALTY_PUNCTUATION : 0;
 	size_t i = 0, j = 0;
 
 	/* The words are equal, so stepping over the punctuation pairs word with word. */
 	for (;;) {
-		while (i < a->n_tok && a->tok[i].is_punct) {
+		while (i < a->n_tok && a->tok[i].cls == MNEMO_TM_PUNCT) {
 			i++;
 		}
-		while (j < b->n_tok && b->tok[j].is_punct) {
+		while (j < b->n_tok && b->tok[j].cls == MNEMO_TM_PUNCT) {
 			j++;
 		}
 		if (i == a->n_tok || j == b->n_tok) {
 			break;
 		}
-		case_differs |= a->tok[i].orig != b->tok[j].orig;
+		if (a->tok[i].orig != b->tok[j].orig) {
+			p |= a->tok[i].cls == MNEMO_TM_WORD ? MNEMO_TM_PENALTY_CASE
+			                                    : MNEMO_TM_PENALTY_NUMBERS;
+		}
 		i++;
 		j++;
 	}
-	for (size_t k = 0; k < a->n_tok && !punct_differs; k++) {
-		punct_differs =
-		        a->tok[k].id != b->tok[k].id || a->tok[k].is_punct != b->tok[k].is_punct;
+	for (size_t k = 0; k < a->n_tok && !(p & MNEMO_TM_PENALTY_PUNCTUATION); k++) {
+		if (a->tok[k].id != b->tok[k].id || (a->tok[k].cls == MNEMO_TM_PUNCT) !=
+		                                            (b->tok[k].cls == MNEMO_TM_PUNCT)) {
+			p |= MNEMO_TM_PENALTY_PUNCTUATION;
+		}
 	}
-	return 99 - (uint32_t)case_differs - (uint32_t)punct_differs;
+	/* Different keys, the same tokens: they differ in white space ("a,b" and "a, b"). */
+	return p != 0 ? p : MNEMO_TM_PENALTY_WHITESPACE;
+}
+
+bool
+mnemo_tm_numbers_differ(const struct mnemo_tm_tokens *a, const struct mnemo_tm_tokens *b)
+{
+	size_t i = 0, j = 0;
+
+	for (;;) {
+		while (i < a->n_tok && a->tok[i].cls < MNEMO_TM_NUMBER) {
+			i++;
+		}
+		while (j < b->n_tok && b->tok[j].cls < MNEMO_TM_NUMBER) {
+			j++;
+		}
+		if (i == a->n_tok || j == b->n_tok) {
+			return i != a->n_tok || j != b->n_tok;
+		}
+		if (a->tok[i].cls != b->tok[j].cls || a->tok[i].orig != b->tok[j].orig) {
+			return true;
+		}
+		i++;
+		j++;
+	}
+}
+
+bool
+mnemo_tm_has_numbers(const uint64_t *words, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (words[i] == MNEMO_TM_NUMBER_ID || words[i] == MNEMO_TM_PLACEHOLDER_ID) {
+			return true;
+		}
+	}
+	return false;
 }
 
 uint32_t
-mnemo_tm_score(const char *query, size_t query_len, const char *cand, size_t cand_len)
+mnemo_tm_apply_penalties(uint32_t score, unsigned penalties)
+{
+	uint32_t n = (uint32_t)__builtin_popcount(penalties);
+
+	return score > n ? score - n : 0;
+}
+
+uint32_t
+mnemo_tm_score_ex(const char *query, size_t query_len, const char *cand, size_t cand_len,
+                  unsigned *ret_penalties)
 {
 	struct mnemo_tm_tokens q, c;
 	struct mnemo_tm_dp dp = {0};
 	char *kq = NULL, *kc = NULL;
 	size_t nq, nc;
 	uint32_t score = 0;
+	unsigned penalties = 0;
 
 	mnemo_tm_tokens_init(&q);
 	mnemo_tm_tokens_init(&c);
@@ -515,13 +749,44 @@ mnemo_tm_score(const char *query, size_t query_len, const char *cand, size_t can
 		goto out;
 	}
 	if (score == 100) {
-		score = mnemo_tm_same_words_score(&q, &c);
+		penalties = mnemo_tm_same_words_penalties(&q, &c);
+	} else if (score > 0 && mnemo_tm_numbers_differ(&q, &c)) {
+		penalties = MNEMO_TM_PENALTY_NUMBERS;
 	}
+	score = mnemo_tm_apply_penalties(score, penalties);
 out:
 	free(kq);
 	free(kc);
 	mnemo_tm_tokens_fini(&q);
 	mnemo_tm_tokens_fini(&c);
 	mnemo_tm_dp_fini(&dp);
+	if (ret_penalties != NULL) {
+		*ret_penalties = penalties;
+	}
 	return score;
+}
+
+uint32_t
+mnemo_tm_score(const char *query, size_t query_len, const char *cand, size_t cand_len)
+{
+	return mnemo_tm_score_ex(query, query_len, cand, cand_len, NULL);
+}
+
+const char *
+mnemo_tm_penalty_name(unsigned penalty)
+{
+	switch (penalty) {
+	case MNEMO_TM_PENALTY_CASE:
+		return "case";
+	case MNEMO_TM_PENALTY_PUNCTUATION:
+		return "punctuation";
+	case MNEMO_TM_PENALTY_WHITESPACE:
+		return "whitespace";
+	case MNEMO_TM_PENALTY_NUMBERS:
+		return "numbers";
+	case MNEMO_TM_PENALTY_TAGS:
+		return "tags";
+	default:
+		return "";
+	}
 }

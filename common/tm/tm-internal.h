@@ -80,15 +80,29 @@ int mnemo_tm_key_string(const char *s, size_t len, char **ret, size_t *ret_len);
 
 /* score.c */
 
-struct mnemo_tm_token {
-	uint64_t id;   /* hash of the case-folded NFC form: what comparisons use */
-	uint64_t orig; /* hash of the NFC form, to tell a difference in case */
-	bool is_punct;
+enum mnemo_tm_cls {
+	MNEMO_TM_WORD,
+	MNEMO_TM_PUNCT,
+	MNEMO_TM_NUMBER,      /* ICU's numbers: "5", "3,14", "1.000" */
+	MNEMO_TM_PLACEHOLDER, /* "%s", "%1$d", "%(name)s", "%1", "{0}", "{name}", "$HOME" */
 };
 
-/* A text's ICU word-break tokens, white space dropped. Punctuation (general category P)
- * stays in tok[] but not in words[]: the distance is over words, and punctuation only
- * matters when the words are the same. Symbols and emoji count as words. */
+/* Numbers compare equal to numbers, placeholders to placeholders: "Delete 3 files" and
+ * "Delete 12 files" differ only in a number, which the proposal substitutes. */
+#define MNEMO_TM_NUMBER_ID 0x6e756d6265720001ULL
+#define MNEMO_TM_PLACEHOLDER_ID 0x706c616365000002ULL
+
+struct mnemo_tm_token {
+	uint64_t id;   /* hash of the case-folded NFC form (or the class id): what comparisons use */
+	uint64_t orig; /* hash of the NFC form (of the bytes for numbers and placeholders) */
+	uint32_t start, end; /* byte offsets in the text */
+	enum mnemo_tm_cls cls;
+};
+
+/* A text's ICU word-break tokens, white space dropped, placeholders found first (one token
+ * each). Punctuation (general category P) stays in tok[] but not in words[]: the distance
+ * is over words, and punctuation only matters when the words are the same. Symbols and
+ * emoji count as words; so do numbers and placeholders, by their class. */
 struct mnemo_tm_tokens {
 	struct mnemo_tm_token *tok;
 	size_t n_tok, cap_tok;
@@ -120,7 +134,15 @@ enum { MNEMO_TM_DP_BUDGET = 4000000 };
 int mnemo_tm_score_words(const uint64_t *a, size_t n, const uint64_t *b, size_t m,
                          uint32_t min_score, struct mnemo_tm_dp *dp, uint32_t *ret_score);
 
-/* The score of two texts with different keys but the same words: 99, minus 1 if they
- * differ in case and 1 if they differ in punctuation. */
-uint32_t mnemo_tm_same_words_score(const struct mnemo_tm_tokens *a,
-                                   const struct mnemo_tm_tokens *b);
+/* The penalties (MNEMO_TM_PENALTY_*) of two texts with different keys but the same words:
+ * case, punctuation, numbers (the numbers or placeholders themselves differ), and
+ * white space when nothing else does. */
+unsigned mnemo_tm_same_words_penalties(const struct mnemo_tm_tokens *a,
+                                       const struct mnemo_tm_tokens *b);
+/* Whether the numbers and placeholders of a and b differ (in value or order). */
+bool mnemo_tm_numbers_differ(const struct mnemo_tm_tokens *a, const struct mnemo_tm_tokens *b);
+/* Whether words[0..n) holds a number or placeholder. */
+bool mnemo_tm_has_numbers(const uint64_t *words, size_t n);
+/* What penalties take off a score: one point each, a score with a penalty never 100, and
+ * never under 0. */
+uint32_t mnemo_tm_apply_penalties(uint32_t score, unsigned penalties);

@@ -66,19 +66,41 @@ call_store(struct aligner *al, Mnemo__Envelope *req, struct mnemo_arena *arena,
 
 /* ---- the index, and keeping it current ------------------------------------------------ */
 
+/* The value for key in a map<string, string> field (entries, n), or NULL: one macro for
+ * the maps' entry types, which protoc-c makes distinct. */
+#define MAP_VALUE(entries, n, k, out)                                                              \
+	do {                                                                                       \
+		(out) = NULL;                                                                      \
+		for (size_t i_ = 0; i_ < (n); i_++) {                                              \
+			if (strcmp((entries)[i_]->key, (k)) == 0) {                                 \
+				(out) = (entries)[i_]->value;                                      \
+				break;                                                             \
+			}                                                                          \
+		}                                                                                  \
+	} while (0)
+
 static int
 index_put(struct aligner *al, const Mnemo__Unit *u)
 {
 	struct mnemo_tm_variant v[64];
+	struct mnemo_tm_unit_info info = {.context = u->context,
+					  .origin = u->origin,
+					  .changed_by = u->changed_by,
+					  .changed_at = u->changed_at};
 	size_t n = u->n_variants < 64 ? u->n_variants : 64;
 	int r;
 
 	for (size_t i = 0; i < n; i++) {
-		v[i].lang = u->variants[i]->key;
-		v[i].text = u->variants[i]->value;
+		const char *lang = u->variants[i]->key, *markup;
+
+		v[i] = (struct mnemo_tm_variant){.lang = lang, .text = u->variants[i]->value};
+		MAP_VALUE(u->markup, u->n_markup, lang, markup);
+		v[i].has_tags = markup != NULL;
+		MAP_VALUE(u->prev, u->n_prev, lang, v[i].prev);
+		MAP_VALUE(u->next, u->n_next, lang, v[i].next);
 	}
 	pthread_rwlock_wrlock(&al->index_lock);
-	r = mnemo_tm_index_put(al->index, u->id, u->seq, v, n);
+	r = mnemo_tm_index_put(al->index, u->id, u->seq, &info, v, n);
 	pthread_rwlock_unlock(&al->index_lock);
 	return r;
 }
@@ -271,6 +293,49 @@ check_lang(const char *field, const char *tag, char *out, struct mnemo_fault *f)
 	return 0;
 }
 
+/* A match as the reply shows it, copied into arena (the index may change once its lock is
+ * released): the proposal made for segment, the penalties by name, the unit's origin. */
+static int
+match_of(struct mnemo_arena *arena, const char *segment, const struct mnemo_tm_match *found,
+	 Mnemo__Match *m)
+{
+	static const Mnemo__MatchKind kinds[] = {
+		[MNEMO_TM_FUZZY] = MNEMO__MATCH_KIND__MATCH_KIND_FUZZY,
+		[MNEMO_TM_EXACT] = MNEMO__MATCH_KIND__MATCH_KIND_EXACT,
+		[MNEMO_TM_IN_CONTEXT] = MNEMO__MATCH_KIND__MATCH_KIND_IN_CONTEXT,
+	};
+	char *proposal = NULL;
+	size_t proposal_len;
+	int r;
+
+	m->unit = found->unit;
+	m->score = found->score;
+	m->kind = kinds[found->kind];
+	m->source = mnemo_arena_strdup(arena, found->source);
+	m->target = mnemo_arena_strdup(arena, found->target);
+	m->origin = mnemo_arena_strdup(arena, found->origin);
+	m->changed_by = mnemo_arena_strdup(arena, found->changed_by);
+	m->changed_at = found->changed_at;
+	m->penalties = mnemo_arena_alloc(arena, 8 * sizeof(*m->penalties));
+	if (m->source == NULL || m->target == NULL || m->origin == NULL ||
+	    m->changed_by == NULL || m->penalties == NULL) {
+		return -ENOMEM;
+	}
+	for (unsigned bit = 1; bit <= MNEMO_TM_PENALTY_TAGS; bit <<= 1) {
+		if (found->penalties & bit) {
+			m->penalties[m->n_penalties++] = (char *)mnemo_tm_penalty_name(bit);
+		}
+	}
+	r = mnemo_tm_propose(segment, strlen(segment), found->source, strlen(found->source),
+			     found->target, strlen(found->target), &proposal, &proposal_len);
+	if (r < 0) {
+		return r;
+	}
+	m->proposal = mnemo_arena_strndup(arena, proposal, proposal_len);
+	free(proposal);
+	return m->proposal != NULL ? 0 : -ENOMEM;
+}
+
 static int
 lookup(struct aligner *al, const Mnemo__LookupRequest *req, struct mnemo_arena *arena,
        Mnemo__LookupReply **ret, struct mnemo_fault *f)
@@ -279,6 +344,7 @@ lookup(struct aligner *al, const Mnemo__LookupRequest *req, struct mnemo_arena *
 	uint32_t min_score = req->min_score ? req->min_score : DEFAULT_MIN_SCORE;
 	uint32_t max = req->max ? req->max : DEFAULT_MAX;
 	struct mnemo_tm_match found[MAX_MATCHES];
+	struct mnemo_tm_query q;
 	Mnemo__LookupReply *reply;
 	int r;
 
@@ -289,9 +355,9 @@ lookup(struct aligner *al, const Mnemo__LookupRequest *req, struct mnemo_arena *
 	if (r < 0) {
 		return r;
 	}
-	if (min_score > 100) {
+	if (min_score > 101) {
 		return mnemo_fault_set(f, MNEMO__ERROR_CODE__ERROR_CODE_INVALID_VALUE, "min_score",
-				       -1, "min_score must be from 1 to 100 (0: %d)",
+				       -1, "min_score must be from 1 to 101 (0: %d)",
 				       DEFAULT_MIN_SCORE);
 	}
 	if (max > MAX_MATCHES) {
@@ -327,8 +393,19 @@ lookup(struct aligner *al, const Mnemo__LookupRequest *req, struct mnemo_arena *
 		}
 		mnemo__lookup_result__init(res);
 		res->segment = (char *)text;
-		n = mnemo_tm_index_lookup(al->index, source, target, text, strlen(text), min_score,
-					  max, found);
+		/* the neighbours: the segments around it, the request's at the edges */
+		q = (struct mnemo_tm_query){
+			.source = source,
+			.target = target,
+			.text = text,
+			.len = strlen(text),
+			.prev = i > 0 ? req->segments[i - 1] : req->prev,
+			.next = i + 1 < req->n_segments ? req->segments[i + 1] : req->next,
+			.context = req->context,
+			.min_score = min_score,
+			.max = max,
+		};
+		n = mnemo_tm_index_lookup(al->index, &q, found);
 		if (n < 0) {
 			r = n;
 			break;
@@ -342,14 +419,7 @@ lookup(struct aligner *al, const Mnemo__LookupRequest *req, struct mnemo_arena *
 				break;
 			}
 			mnemo__match__init(m);
-			m->unit = found[k].unit;
-			m->score = found[k].score;
-			m->kind = found[k].score >= 100 ? MNEMO__MATCH_KIND__MATCH_KIND_EXACT
-							: MNEMO__MATCH_KIND__MATCH_KIND_FUZZY;
-			/* copied: the index may change once the lock is released */
-			m->source = mnemo_arena_strdup(arena, found[k].source);
-			m->target = mnemo_arena_strdup(arena, found[k].target);
-			if (m->source == NULL || m->target == NULL) {
+			if (match_of(arena, text, &found[k], m) < 0) {
 				res->matches = NULL;
 				break;
 			}

@@ -207,6 +207,32 @@ test_lookup(void)
 	CHECK(json_integer_value(json_object_get(json_array_get(matches, 0), "score")) >= 60);
 	CHECK_STR(json_string_value(json_object_get(json_array_get(matches, 0), "kind")), "fuzzy");
 	h_reply_free(&r);
+
+	/* Another number: 99, the "numbers" penalty, and the segment's number proposed. */
+	add_unit("Supprimer 3 fichiers ?", "Delete 3 files?", NULL, NULL);
+	h_http_json("POST", url("/v1/lookup"),
+		    json_pack("{s:[s], s:s, s:s}", "segments", "Supprimer 12 fichiers ?", "source",
+			      "fr", "target", "en"),
+		    &r);
+	matches = json_object_get(json_array_get(json_object_get(r.json, "results"), 0), "matches");
+	CHECK_MSG(json_array_size(matches) == 1, "%s", r.body);
+	CHECK_INT(json_integer_value(json_object_get(json_array_get(matches, 0), "score")), 99);
+	CHECK_STR(json_string_value(json_object_get(json_array_get(matches, 0), "proposal")),
+		  "Delete 12 files?");
+	CHECK_STR(json_string_value(json_array_get(
+			  json_object_get(json_array_get(matches, 0), "penalties"), 0)),
+		  "numbers");
+	h_reply_free(&r);
+
+	/* min_score 101 asks for matches in context; units added here have none stored. */
+	h_http_json("POST", url("/v1/lookup"),
+		    json_pack("{s:[s], s:s, s:s, s:i, s:s}", "segments", fr, "source", "fr",
+			      "target", "en", "min_score", 101, "prev", "Un titre."),
+		    &r);
+	CHECK_INT(r.status, 200);
+	matches = json_object_get(json_array_get(json_object_get(r.json, "results"), 0), "matches");
+	CHECK_MSG(json_array_size(matches) == 0, "%s", r.body);
+	h_reply_free(&r);
 }
 
 static void

@@ -235,7 +235,8 @@ test_requests(void)
 			&lr->base,
 			"{\"text\":\"\",\"segments\":[\"Le chat.\",\"Ça va ?\"],\"source\":\"fr\","
 			"\"target\":\"en\",\"min_score\":70,\"max\":3,"
-			"\"min_seq\":\"18446744073709551615\"}");
+			"\"min_seq\":\"18446744073709551615\",\"prev\":\"\",\"next\":\"\","
+			"\"context\":\"\"}");
 		expect_roundtrip(&lr->base);
 	}
 
@@ -368,7 +369,10 @@ test_write(void)
 	expect_json(&up.base, "{\"seq\":5,\"op\":\"delete\",\"unit\":{\"id\":9223372036854775807,"
 			      "\"variants\":{\"fr\":\"Bonjour.\"},\"meta\":{},"
 			      "\"seq\":\"9223372036854775808\",\"created_at\":-1,"
-			      "\"changed_at\":9223372036854775807}}");
+			      "\"changed_at\":9223372036854775807,\"markup\":{},\"origin\":\"\","
+			      "\"created_by\":\"\",\"changed_by\":\"\",\"project\":\"\","
+			      "\"domain\":\"\",\"context\":\"\",\"prev\":{},\"next\":{},"
+			      "\"usage_count\":0,\"used_at\":0}}");
 	expect_roundtrip(&up.base);
 
 	wr.unit = UINT64_MAX;
@@ -378,7 +382,8 @@ test_write(void)
 	match.kind = MNEMO__MATCH_KIND__MATCH_KIND_FUZZY;
 	match.score = 87;
 	expect_json(&match.base, "{\"unit\":0,\"score\":87,\"kind\":\"fuzzy\",\"source\":\"\","
-				 "\"target\":\"\"}");
+				 "\"target\":\"\",\"proposal\":\"\",\"penalties\":[],"
+				 "\"origin\":\"\",\"changed_at\":0,\"changed_by\":\"\"}");
 
 	/* An envelope shows its header and the one body that is set */
 	mnemo_msg_envelope_init(&env, 12);

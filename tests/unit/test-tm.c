@@ -10,6 +10,18 @@
 #include "check.h"
 #include "tm.h"
 
+/* mnemo_tm_index_lookup with the query's fields as arguments. */
+static int
+lookup_in(const struct mnemo_tm_index *idx, const char *source, const char *target,
+          const char *text, size_t len, uint32_t min_score, uint32_t max,
+          struct mnemo_tm_match *out)
+{
+	struct mnemo_tm_query q = {.source = source, .target = target, .text = text, .len = len,
+	                           .min_score = min_score, .max = max};
+
+	return mnemo_tm_index_lookup(idx, &q, out);
+}
+
 static uint64_t
 key(const char *s)
 {
@@ -61,17 +73,17 @@ static const struct {
 } score_cases[] = {
         {"The cat sat on the mat.", "The cat sat on the mat.", 100},
         {"The cat sat on the mat.", " The  cat sat on the\tmat.\n", 100},
-        {"The cat sat on the mat.", "the cat sat on the mat.", 98},  /* case */
-        {"The cat sat on the mat.", "The cat sat on the mat", 98},   /* punctuation */
-        {"The cat sat on the mat.", "The cat sat, on the mat.", 98}, /* punctuation */
-        {"The cat sat on the mat.", "the cat sat on the mat!", 97},  /* both */
-        {"The cat sat on the mat.", "The cat sat on the mat .", 99}, /* spacing only */
+        {"The cat sat on the mat.", "the cat sat on the mat.", 99},  /* case */
+        {"The cat sat on the mat.", "The cat sat on the mat", 99},   /* punctuation */
+        {"The cat sat on the mat.", "The cat sat, on the mat.", 99}, /* punctuation */
+        {"The cat sat on the mat.", "the cat sat on the mat!", 98},  /* both */
+        {"The cat sat on the mat.", "The cat sat on the mat .", 99}, /* whitespace */
         {"one two three four five six seven eight nine ten",
          "one two three four five six seven eight nine eleven", 90}, /* 1 of 10 replaced */
         {"one two three four five six seven eight nine ten",
          "one two three four six seven eight nine ten", 90}, /* 1 of 10 deleted */
         {"one two three four five six seven eight nine ten",
-         "One two three four five six seven eight nine ten", 98},
+         "One two three four five six seven eight nine ten", 99},
         {"one two three four", "one two three four five", 80},
         {"one two three four", "two one three four", 50}, /* a swap is 2 edits */
         {"a b c d e f g h", "a b X d e f g h i", 77},     /* 2 edits over 9: floor(700 / 9) */
@@ -81,16 +93,28 @@ static const struct {
         {"", "", 100},
         {"   ", "\t", 100},
         {"!", "?", 0},                  /* no words on either side */
-        {"STRASSE", "Stra\u00DFe", 98}, /* ß folds to ss */
+        {"STRASSE", "Stra\u00DFe", 99}, /* ß folds to ss */
         /* French */
         {"Le chat noir dort sur le canap\xc3\xa9.", "Le chat noir dort sur le lit.", 85},
         {"Le chat noir dort sur le canap\xc3\xa9.", "Le chat noir dort sur le canape\xcc\x81.",
          100},
         {"L'\xc3\xa9t\xc3\xa9 sera chaud.", "L'ete sera chaud.", 66}, /* "l'été" is one word */
-        {"\xc3\x89l\xc3\xa8ve brillant", "\xc3\xa9l\xc3\xa8ve brillant", 98},
+        {"\xc3\x89l\xc3\xa8ve brillant", "\xc3\xa9l\xc3\xa8ve brillant", 99},
         {"Prix : 10 \xe2\x82\xac", "Prix\xc2\xa0: 10 \xe2\x82\xac", 100},
         {"Prix : 10 \xe2\x82\xac", "Prix : 10 $", 66}, /* a currency sign is a word */
-        {"Bonjour, le monde !", "Bonjour le monde", 98},
+        {"Bonjour, le monde !", "Bonjour le monde", 99},
+        /* numbers match numbers, placeholders placeholders, for a point */
+        {"Delete 3 files", "Delete 12 files", 99},
+        {"Page 5 of 10", "Page 7 of 12", 99},
+        {"Page 5 of 10", "Page 10 of 5", 99}, /* the same numbers in another order */
+        {"%s files found", "%d files found", 99},
+        {"Open %s", "Open {0}", 99},
+        {"Open %1$s in %2$s", "Open %1$s in %2$s", 100},
+        {"Copy 3 files to the disk now", "Copy 7 files to the drive now", 84}, /* 85 - 1 */
+        {"x86 build", "x64 build", 50}, /* identifiers are words */
+        {"Version 2nd edition", "Version 3rd edition", 66},
+        {"Save $HOME/file", "Save ${HOME}/file", 99},
+        {"50% off", "60% off", 99},     /* "%" is punctuation here, "50" a number */
         {"Il a mang\xc3\xa9 une pomme rouge et une poire verte.",
          "Elle a mang\xc3\xa9 une pomme verte et une poire rouge.", 70}, /* 3 of 10 */
 };
@@ -206,14 +230,14 @@ put2(struct mnemo_tm_index *idx, uint64_t unit, uint64_t seq, const char *en, co
 {
 	struct mnemo_tm_variant v[] = {{"en", en}, {"fr", fr}};
 
-	return mnemo_tm_index_put(idx, unit, seq, v, 2);
+	return mnemo_tm_index_put(idx, unit, seq, NULL, v, 2);
 }
 
 static int
 lookup(const struct mnemo_tm_index *idx, const char *text, uint32_t min_score, uint32_t max,
        struct mnemo_tm_match *out)
 {
-	return mnemo_tm_index_lookup(idx, "en", "fr", text, strlen(text), min_score, max, out);
+	return lookup_in(idx, "en", "fr", text, strlen(text), min_score, max, out);
 }
 
 static void
@@ -233,7 +257,7 @@ test_index(void)
 	          0);
 	CHECK_INT(put2(idx, 2, 1, "The dog sat on the mat.", "Le chien \xc3\xa9tait sur le tapis."),
 	          0);
-	CHECK_INT(mnemo_tm_index_put(idx, 3, 1, de, 2), 0);
+	CHECK_INT(mnemo_tm_index_put(idx, 3, 1, NULL, de, 2), 0);
 	CHECK_INT(put2(idx, 4, 1, "A completely different sentence here.", "Autre chose."), 0);
 	CHECK_INT(
 	        put2(idx, 30, 1, "The dog sat on the rug.", "Le chien \xc3\xa9tait sur le tapis."),
@@ -270,11 +294,11 @@ test_index(void)
 	n = lookup(idx, "the cat sat on the mat.", 90, 10, m);
 	CHECK_INT(n, 1);
 	CHECK_INT(m[0].unit, 1);
-	CHECK_INT(m[0].score, 98);
+	CHECK_INT(m[0].score, 99);
 	n = lookup(idx, "THE DOG SAT ON THE MAT", 90, 10, m);
 	CHECK_INT(n, 1);
 	CHECK_INT(m[0].unit, 2);
-	CHECK_INT(m[0].score, 97);
+	CHECK_INT(m[0].score, 98);
 	/* two units with the same source text are both exact, lower id first */
 	n = lookup(idx, "The dog sat on the rug.", 100, 10, m);
 	CHECK_INT(n, 2);
@@ -284,19 +308,19 @@ test_index(void)
 	CHECK_INT(m[0].unit, 20);
 
 	/* a pair the unit lacks, and unknown languages */
-	CHECK_INT(mnemo_tm_index_lookup(idx, "en", "de", "The cat sat on the mat.", 23, 50, 10, m),
+	CHECK_INT(lookup_in(idx, "en", "de", "The cat sat on the mat.", 23, 50, 10, m),
 	          1);
 	CHECK_INT(m[0].unit, 3);
 	CHECK_STR(m[0].target, "Die Katze sa\xc3\x9f auf der Matte.");
-	CHECK_INT(mnemo_tm_index_lookup(idx, "de", "en", "Die Katze sa\xc3\x9f auf der Matte.", 28,
+	CHECK_INT(lookup_in(idx, "de", "en", "Die Katze sa\xc3\x9f auf der Matte.", 28,
 	                                50, 10, m),
 	          1);
-	CHECK_INT(mnemo_tm_index_lookup(idx, "fr", "de", "Le chat \xc3\xa9tait sur le tapis.", 26,
+	CHECK_INT(lookup_in(idx, "fr", "de", "Le chat \xc3\xa9tait sur le tapis.", 26,
 	                                50, 10, m),
 	          0);
-	CHECK_INT(mnemo_tm_index_lookup(idx, "en", "es", "The cat sat on the mat.", 23, 50, 10, m),
+	CHECK_INT(lookup_in(idx, "en", "es", "The cat sat on the mat.", 23, 50, 10, m),
 	          0);
-	CHECK_INT(mnemo_tm_index_lookup(idx, "xx", "fr", "The cat sat on the mat.", 23, 50, 10, m),
+	CHECK_INT(lookup_in(idx, "xx", "fr", "The cat sat on the mat.", 23, 50, 10, m),
 	          0);
 
 	/* an update replaces the text: the old one no longer finds the unit */
@@ -345,7 +369,7 @@ test_index(void)
 	CHECK_INT(mnemo_tm_index_count(idx), 7);
 
 	/* the same language twice: the later text wins */
-	CHECK_INT(mnemo_tm_index_put(idx, 7, 1, dup, 3), 0);
+	CHECK_INT(mnemo_tm_index_put(idx, 7, 1, NULL, dup, 3), 0);
 	CHECK_INT(lookup(idx, "first", 50, 10, m), 0);
 	CHECK_INT(lookup(idx, "Second.", 100, 10, m), 1);
 	CHECK_INT(m[0].unit, 7);
@@ -504,7 +528,7 @@ shadow_put(struct mnemo_tm_index *idx, int i, uint64_t seq)
 	snprintf(u->fr, sizeof(u->fr), "FR %s", u->en);
 	u->has_fr = rng_below(20) != 0;
 	u->alive = 1;
-	return mnemo_tm_index_put(idx, (uint64_t)i, seq, v, u->has_fr ? 2 : 1);
+	return mnemo_tm_index_put(idx, (uint64_t)i, seq, NULL, v, u->has_fr ? 2 : 1);
 }
 
 /* What a lookup must return: every live unit with fr scored by mnemo_tm_score(). */
@@ -692,6 +716,117 @@ test_recall(void)
 	free(scores);
 }
 
+
+/* The proposal: the segment's numbers and placeholders in the stored target. */
+static void
+test_propose(void)
+{
+	static const struct {
+		const char *segment, *source, *target, *want;
+	} cases[] = {
+		{"Delete 12 files", "Delete 3 files", "Supprimer 3 fichiers", "Supprimer 12 fichiers"},
+		{"Page 7 of 12", "Page 5 of 10", "Page 5 sur 10", "Page 7 sur 12"},
+		{"Open %d of %s", "Open %s of %d", "Ouvrir %s sur %d", "Ouvrir %d sur %s"},
+		{"Copy {1} to {0}", "Copy {0} to {1}", "Copier {0} vers {1}", "Copier {1} vers {0}"},
+		/* 5 stands for 5 and for 6: left alone */
+		{"5 and 6", "5 and 5", "5 et 5", "5 et 5"},
+		/* the target writes the number its own way: left alone */
+		{"Delete 2,000 files", "Delete 1,000 files", "Supprimer 1 000 fichiers",
+		 "Supprimer 1 000 fichiers"},
+		/* not the same kinds: left alone */
+		{"Open 3 files", "Open %d files", "Ouvrir %d fichiers", "Ouvrir %d fichiers"},
+		{"Le chat dort.", "Le chat dort.", "The cat sleeps.", "The cat sleeps."},
+		/* "10" in the target is not the source's "1" */
+		{"Item 2 of 10", "Item 1 of 10", "\xc3\x89l\xc3\xa9ment 1 sur 10",
+		 "\xc3\x89l\xc3\xa9ment 2 sur 10"},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *got = NULL;
+		size_t len = 0;
+
+		CHECK_INT(mnemo_tm_propose(cases[i].segment, strlen(cases[i].segment),
+		                           cases[i].source, strlen(cases[i].source), cases[i].target,
+		                           strlen(cases[i].target), &got, &len),
+		          0);
+		CHECK_MSG(got != NULL && strcmp(got, cases[i].want) == 0 && len == strlen(got),
+		          "%s / %s -> %s: got %s", cases[i].segment, cases[i].source, cases[i].target,
+		          got ? got : "(null)");
+		free(got);
+	}
+}
+
+/* In context (101), tags, penalties and what a match shows of its unit. */
+static void
+test_context(void)
+{
+	struct mnemo_tm_index *idx;
+	struct mnemo_tm_match m[5];
+	struct mnemo_tm_variant open[] = {{.lang = "en", .text = "Open", .prev = "File",
+	                                   .next = "Save"},
+	                                  {.lang = "fr", .text = "Ouvrir"}};
+	struct mnemo_tm_variant bold[] = {{.lang = "en", .text = "Click Save.", .has_tags = true},
+	                                  {.lang = "fr", .text = "Cliquez sur Enregistrer."}};
+	struct mnemo_tm_unit_info info = {.context = "menu.file.open",
+	                                  .origin = "tmx:menus.tmx",
+	                                  .changed_by = "anna",
+	                                  .changed_at = 1700000000000};
+	struct mnemo_tm_query q = {.source = "en", .target = "fr", .min_score = 50, .max = 5};
+
+	CHECK_INT(mnemo_tm_index_new(&idx), 0);
+	CHECK_INT(mnemo_tm_index_put(idx, 1, 1, &info, open, 2), 0);
+	CHECK_INT(mnemo_tm_index_put(idx, 2, 2, NULL, bold, 2), 0);
+	/* plain exact */
+	q.text = "Open";
+	q.len = 4;
+	CHECK_INT(mnemo_tm_index_lookup(idx, &q, m), 1);
+	CHECK_INT(m[0].score, 100);
+	CHECK_INT(m[0].kind, MNEMO_TM_EXACT);
+	CHECK_STR(m[0].origin, "tmx:menus.tmx");
+	CHECK_STR(m[0].changed_by, "anna");
+	CHECK(m[0].changed_at == 1700000000000);
+	/* the same context key */
+	q.context = "menu.file.open";
+	CHECK_INT(mnemo_tm_index_lookup(idx, &q, m), 1);
+	CHECK_INT(m[0].score, 101);
+	CHECK_INT(m[0].kind, MNEMO_TM_IN_CONTEXT);
+	q.context = "menu.edit.open";
+	CHECK_INT(mnemo_tm_index_lookup(idx, &q, m), 1);
+	CHECK_INT(m[0].score, 100);
+	/* the same neighbours, keys compared (white space folded) */
+	q.context = NULL;
+	q.prev = "File";
+	q.next = " Save ";
+	CHECK_INT(mnemo_tm_index_lookup(idx, &q, m), 1);
+	CHECK_INT(m[0].score, 101);
+	q.next = "Close";
+	CHECK_INT(mnemo_tm_index_lookup(idx, &q, m), 1);
+	CHECK_INT(m[0].score, 100);
+	/* min_score 101: in context only */
+	q.next = "Save";
+	q.min_score = 101;
+	CHECK_INT(mnemo_tm_index_lookup(idx, &q, m), 1);
+	q.prev = NULL;
+	CHECK_INT(mnemo_tm_index_lookup(idx, &q, m), 0);
+	/* a source with inline tags loses a point, exact or fuzzy */
+	q = (struct mnemo_tm_query){.source = "en", .target = "fr", .text = "Click Save.",
+	                            .len = 11, .min_score = 50, .max = 5};
+	CHECK_INT(mnemo_tm_index_lookup(idx, &q, m), 1);
+	CHECK_INT(m[0].score, 99);
+	CHECK_INT(m[0].kind, MNEMO_TM_EXACT);
+	CHECK_INT(m[0].penalties, MNEMO_TM_PENALTY_TAGS);
+	CHECK_STR(m[0].origin, "");
+	q.text = "click save";
+	q.len = 10;
+	CHECK_INT(mnemo_tm_index_lookup(idx, &q, m), 1);
+	CHECK_INT(m[0].score, 97); /* case, punctuation, tags */
+	CHECK_INT(m[0].kind, MNEMO_TM_FUZZY);
+	CHECK_INT(m[0].penalties, MNEMO_TM_PENALTY_CASE | MNEMO_TM_PENALTY_PUNCTUATION |
+	                                  MNEMO_TM_PENALTY_TAGS);
+	CHECK_STR(mnemo_tm_penalty_name(MNEMO_TM_PENALTY_NUMBERS), "numbers");
+	mnemo_tm_index_free(idx);
+}
+
 int
 main(void)
 {
@@ -701,5 +836,7 @@ main(void)
 	test_score_long();
 	test_index();
 	test_recall();
+	test_propose();
+	test_context();
 	return check_exit();
 }
