@@ -83,6 +83,7 @@ struct variant {
 	uint32_t n_words;
 	uint64_t key;
 	uint64_t prev_key, next_key; /* neighbours' keys; NO_KEY for none */
+	uint64_t numbers;            /* mnemo_tm_numbers_signature() */
 	uint64_t *words;             /* word ids, as mnemo_tm_tokenize() gave them */
 	char *text;
 	size_t len;
@@ -530,6 +531,7 @@ make_variant(struct variant *v, uint32_t lang, const struct mnemo_tm_variant *in
 		memcpy(v->words, tok->words, tok->n_words * sizeof(*v->words));
 	}
 	v->key = mnemo_tm_key_hash(text, len);
+	v->numbers = mnemo_tm_numbers_signature(tok);
 	v->prev_key = key_or_none(in->prev);
 	v->next_key = key_or_none(in->next);
 	v->has_tags = in->has_tags;
@@ -865,7 +867,7 @@ lookup_fuzzy(struct lookup *q, const struct mnemo_tm_tokens *qt, uint32_t min_sc
 	struct mnemo_tm_tokens ct;
 	struct mnemo_tm_dp dp = {0};
 	uint64_t *ids = NULL, cells;
-	bool q_numbers = mnemo_tm_has_numbers(qt->words, qt->n_words);
+	uint64_t q_numbers = mnemo_tm_numbers_signature(qt);
 	int r = -ENOMEM;
 
 	mnemo_tm_tokens_init(&ct);
@@ -993,10 +995,8 @@ lookup_fuzzy(struct lookup *q, const struct mnemo_tm_tokens *qt, uint32_t min_sc
 			/* Same words, different keys: only the token details tell the score. */
 			r = mnemo_tm_tokenize(v->text, v->len, &ct);
 			pen |= r == 0 ? mnemo_tm_same_words_penalties(qt, &ct) : 0;
-		} else if (r == 0 && score >= need && score > 0 &&
-		           (q_numbers || mnemo_tm_has_numbers(v->words, v->n_words))) {
-			r = mnemo_tm_tokenize(v->text, v->len, &ct);
-			pen |= r == 0 && mnemo_tm_numbers_differ(qt, &ct) ? MNEMO_TM_PENALTY_NUMBERS : 0;
+		} else if (r == 0 && score > 0 && q_numbers != v->numbers) {
+			pen |= MNEMO_TM_PENALTY_NUMBERS;
 		}
 		score = mnemo_tm_apply_penalties(score, pen);
 		if (r == 0 && score >= need) {

@@ -679,38 +679,20 @@ mnemo_tm_same_words_penalties(const struct mnemo_tm_tokens *a, const struct mnem
 	return p != 0 ? p : MNEMO_TM_PENALTY_WHITESPACE;
 }
 
-bool
-mnemo_tm_numbers_differ(const struct mnemo_tm_tokens *a, const struct mnemo_tm_tokens *b)
+uint64_t
+mnemo_tm_numbers_signature(const struct mnemo_tm_tokens *t)
 {
-	size_t i = 0, j = 0;
+	uint64_t h = MNEMO_TM_FNV_OFFSET;
+	bool any = false;
 
-	for (;;) {
-		while (i < a->n_tok && a->tok[i].cls < MNEMO_TM_NUMBER) {
-			i++;
-		}
-		while (j < b->n_tok && b->tok[j].cls < MNEMO_TM_NUMBER) {
-			j++;
-		}
-		if (i == a->n_tok || j == b->n_tok) {
-			return i != a->n_tok || j != b->n_tok;
-		}
-		if (a->tok[i].cls != b->tok[j].cls || a->tok[i].orig != b->tok[j].orig) {
-			return true;
-		}
-		i++;
-		j++;
-	}
-}
-
-bool
-mnemo_tm_has_numbers(const uint64_t *words, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		if (words[i] == MNEMO_TM_NUMBER_ID || words[i] == MNEMO_TM_PLACEHOLDER_ID) {
-			return true;
+	for (size_t i = 0; i < t->n_tok; i++) {
+		if (t->tok[i].cls >= MNEMO_TM_NUMBER) {
+			h = (h ^ t->tok[i].cls) * MNEMO_TM_FNV_PRIME;
+			h = (h ^ t->tok[i].orig) * MNEMO_TM_FNV_PRIME;
+			any = true;
 		}
 	}
-	return false;
+	return any ? mnemo_tm_mix64(h) | 1 : 0;
 }
 
 uint32_t
@@ -750,7 +732,7 @@ mnemo_tm_score_ex(const char *query, size_t query_len, const char *cand, size_t 
 	}
 	if (score == 100) {
 		penalties = mnemo_tm_same_words_penalties(&q, &c);
-	} else if (score > 0 && mnemo_tm_numbers_differ(&q, &c)) {
+	} else if (score > 0 && mnemo_tm_numbers_signature(&q) != mnemo_tm_numbers_signature(&c)) {
 		penalties = MNEMO_TM_PENALTY_NUMBERS;
 	}
 	score = mnemo_tm_apply_penalties(score, penalties);

@@ -139,10 +139,9 @@ int mnemo_tm_score_words(const uint64_t *a, size_t n, const uint64_t *b, size_t 
  * white space when nothing else does. */
 unsigned mnemo_tm_same_words_penalties(const struct mnemo_tm_tokens *a,
                                        const struct mnemo_tm_tokens *b);
-/* Whether the numbers and placeholders of a and b differ (in value or order). */
-bool mnemo_tm_numbers_differ(const struct mnemo_tm_tokens *a, const struct mnemo_tm_tokens *b);
-/* Whether words[0..n) holds a number or placeholder. */
-bool mnemo_tm_has_numbers(const uint64_t *words, size_t n);
+/* A hash of t's numbers and placeholders, in order (0 when it has none): two texts'
+ * numbers differ in value or order when their signatures differ. */
+uint64_t mnemo_tm_numbers_signature(const struct mnemo_tm_tokens *t);
 /* What penalties take off a score: one point each, a score with a penalty never 100, and
  * never under 0. */
 uint32_t mnemo_tm_apply_penalties(uint32_t score, unsigned penalties);
