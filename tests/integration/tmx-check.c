@@ -1,17 +1,21 @@
-/* A test tool around common/formats, for test-formats-tools.sh (not installed):
+/* A test tool around common/formats, for test-formats-tools.sh and
+ * test-omegat.sh (not installed):
  *
- *   tmx-check pairs FILE SRC TGT [--source L] [--target L] [--code] [--singular]
+ *   tmx-check pairs FILE SRC TGT [--source L] [--target L] [--code] [--singular] [--history]
  *       reads FILE (.tmx, .po or .mo by its name) and prints one line per unit that has
  *       both languages: SRC text, TAB, TGT text, TAB, context; with \\, \n, \t, \r
  *       escaped. --source/--target are the gettext languages (default en and the
  *       header's). --code prints a variant with markup as the XML text of its <seg>,
  *       native code included (what XML tools such as translate-toolkit read);
- *       --singular leaves out the units made of msgid_plural.
+ *       --singular leaves out the units made of msgid_plural; --history adds who created
+ *       and changed the unit and when (Unix ms), and its note: TAB created_by, TAB
+ *       created_at, TAB changed_by, TAB changed_at, TAB note.
  *   tmx-check convert FILE OUT.tmx --source L [--target L]
  *       reads FILE as above and writes every unit to OUT.tmx with mnemo's writer.
  *
  * Exits 0, or 1 with the reader's or writer's message on stderr. */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +28,7 @@ struct ctx {
 	const char *tgt;
 	bool code;
 	bool singular;
+	bool history;
 	struct mnemo_tmx_writer *w;
 	unsigned long written;
 };
@@ -123,6 +128,20 @@ put_variant(const struct ctx *c, const Mnemo__Unit *u, const char *lang)
 	put_escaped(variant(u, lang));
 }
 
+/* What a CAT tool is expected to carry through: authorship, dates and the note. */
+static void
+put_history(const Mnemo__Unit *u)
+{
+	const char *note = meta(u, "note");
+
+	putchar('\t');
+	put_escaped(u->created_by);
+	printf("\t%" PRId64 "\t", u->created_at);
+	put_escaped(u->changed_by);
+	printf("\t%" PRId64 "\t", u->changed_at);
+	put_escaped(note != NULL ? note : "");
+}
+
 static int
 print_pair(void *data, Mnemo__Unit *u)
 {
@@ -139,6 +158,9 @@ print_pair(void *data, Mnemo__Unit *u)
 		put_variant(c, u, c->tgt);
 		putchar('\t');
 		put_escaped(u->context);
+		if (c->history) {
+			put_history(u);
+		}
 		putchar('\n');
 	}
 	return 0;
@@ -213,6 +235,8 @@ main(int argc, char **argv)
 			c.code = true;
 		} else if (strcmp(argv[i], "--singular") == 0) {
 			c.singular = true;
+		} else if (strcmp(argv[i], "--history") == 0) {
+			c.history = true;
 		} else if (n_pos < 4) {
 			pos[n_pos++] = argv[i];
 		}
@@ -244,7 +268,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "tmx-check: %lu units written\n", c.written);
 	} else {
 		fprintf(stderr, "usage: tmx-check pairs FILE SRC TGT [--source L] [--target L] "
-				"[--code] [--singular]\n"
+				"[--code] [--singular] [--history]\n"
 				"       tmx-check convert FILE OUT.tmx [--source L] [--target L]\n");
 		return 2;
 	}
