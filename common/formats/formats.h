@@ -202,6 +202,17 @@ int mnemo_tmx_write_unit(struct mnemo_tmx_writer *w, const Mnemo__Unit *unit,
 			 struct mnemo_formats_error *ret_err);
 int mnemo_tmx_write_end(struct mnemo_tmx_writer *w);
 
+/* ---- inline markup (Unit.markup) ---- */
+
+/* Checks that markup[0..len) is TMX 1.4b <seg> content as the reader takes it (text, the
+ * five entities and character references, the level-2 inline elements where TMX allows
+ * them; no DOCTYPE, comments are dropped) and writes its plain text there: native code
+ * left out, references decoded, NUL-terminated. plain has room for len + 1 bytes (the
+ * plain text is never longer). Returns 0; -EINVAL with *ret_offset (the byte of the
+ * markup at fault) and *ret_why (a static reason); -ENOMEM. */
+int mnemo_tmx_markup_plain(const char *markup, size_t len, char *plain, size_t *ret_plain_len,
+			   size_t *ret_offset, const char **ret_why);
+
 /* ---- gettext ---- */
 
 /* .po: streamed like TMX. Same returns as mnemo_tmx_read_file. */

@@ -1558,6 +1558,159 @@ mnemo_tmx_read_file(FILE *f, const struct mnemo_formats_read_options *opt,
 	return read_finish(rd, r, ret_stats, ret_err);
 }
 
+/* ---- inline markup ---- */
+
+/* A parse of one variant's markup: TMX <seg> content, checked by the reader's own rules
+ * (seg_start), its plain text in seg.plain. The parser is reset for each markup. */
+struct markup_check {
+	XML_Parser p;
+	struct seg seg;
+	bool failed;
+	const char *why;
+	int64_t at; /* where a handler found the fault (expat's index moves on after it) */
+	unsigned depth;
+};
+
+static void XMLCALL
+check_start(void *data, const XML_Char *name, const XML_Char **attrs)
+{
+	struct markup_check *mc = data;
+	int r;
+
+	if (mc->failed) {
+		return;
+	}
+	if (mc->depth++ == 0) {
+		return; /* the <seg> put around the markup */
+	}
+	r = seg_start(&mc->seg, name, attrs, &mc->why);
+	if (r < 0) {
+		mc->failed = true;
+		mc->at = (int64_t)XML_GetCurrentByteIndex(mc->p);
+		if (r != -EINVAL) {
+			mc->why = "out of memory";
+		}
+		XML_StopParser(mc->p, XML_FALSE);
+	}
+}
+
+static void XMLCALL
+check_end(void *data, const XML_Char *name)
+{
+	struct markup_check *mc = data;
+
+	(void)name;
+	if (!mc->failed && --mc->depth > 0 && seg_end(&mc->seg) < 0) {
+		mc->failed = true;
+		mc->why = "out of memory";
+		XML_StopParser(mc->p, XML_FALSE);
+	}
+}
+
+static void XMLCALL
+check_text(void *data, const XML_Char *s, int len)
+{
+	struct markup_check *mc = data;
+
+	if (!mc->failed && seg_text(&mc->seg, s, (size_t)len) < 0) {
+		mc->failed = true;
+		mc->why = "out of memory";
+		XML_StopParser(mc->p, XML_FALSE);
+	}
+}
+
+/* Any DOCTYPE or entity declaration inside markup is refused. */
+static void XMLCALL
+check_doctype(void *data, const XML_Char *name, const XML_Char *sysid, const XML_Char *pubid,
+	      int has_internal_subset)
+{
+	struct markup_check *mc = data;
+
+	(void)name, (void)sysid, (void)pubid, (void)has_internal_subset;
+	mc->failed = true;
+	mc->why = "a DOCTYPE";
+	mc->at = (int64_t)XML_GetCurrentByteIndex(mc->p);
+	XML_StopParser(mc->p, XML_FALSE);
+}
+
+static int
+markup_check_init(struct markup_check *mc)
+{
+	memset(mc, 0, sizeof(*mc));
+	mc->seg.max = SIZE_MAX;
+	mc->p = XML_ParserCreate("UTF-8");
+	return mc->p != NULL ? 0 : -ENOMEM;
+}
+
+static void
+markup_check_fini(struct markup_check *mc)
+{
+	if (mc->p != NULL) {
+		XML_ParserFree(mc->p);
+	}
+	seg_fini(&mc->seg);
+}
+
+/* 0 with the plain text in mc->seg.plain, or -EINVAL with *ret_offset (a byte of the
+ * markup) and mc->why, or -ENOMEM. */
+static int
+markup_check_run(struct markup_check *mc, const char *s, size_t len, size_t *ret_offset)
+{
+	XML_Parser p = mc->p;
+	int64_t at;
+	bool ok;
+
+	XML_ParserReset(p, "UTF-8");
+	XML_SetUserData(p, mc);
+	XML_SetElementHandler(p, check_start, check_end);
+	XML_SetCharacterDataHandler(p, check_text);
+	XML_SetStartDoctypeDeclHandler(p, check_doctype);
+	XML_SetParamEntityParsing(p, XML_PARAM_ENTITY_PARSING_NEVER);
+	seg_reset(&mc->seg);
+	mc->failed = false;
+	mc->why = NULL;
+	mc->at = -1;
+	mc->depth = 0;
+	ok = len <= INT_MAX - 16 && XML_Parse(p, "<seg>", 5, XML_FALSE) == XML_STATUS_OK &&
+	     XML_Parse(p, s, (int)len, XML_FALSE) == XML_STATUS_OK &&
+	     XML_Parse(p, "</seg>", 6, XML_TRUE) == XML_STATUS_OK;
+	if (ok && !mc->failed) {
+		return 0;
+	}
+	if (mc->failed && mc->why != NULL && strcmp(mc->why, "out of memory") == 0) {
+		return -ENOMEM;
+	}
+	if (!mc->failed) {
+		mc->why = XML_ErrorString(XML_GetErrorCode(p));
+	}
+	at = (mc->at >= 0 ? mc->at : (int64_t)XML_GetCurrentByteIndex(p)) - 5; /* less <seg> */
+	*ret_offset = at < 0 ? 0 : (size_t)at > len ? len : (size_t)at;
+	return -EINVAL;
+}
+
+int
+mnemo_tmx_markup_plain(const char *markup, size_t len, char *plain, size_t *ret_plain_len,
+		       size_t *ret_offset, const char **ret_why)
+{
+	struct markup_check mc;
+	size_t at = 0;
+	int r = markup_check_init(&mc);
+
+	if (r == 0) {
+		r = markup_check_run(&mc, markup, len, &at);
+	}
+	if (r == 0) {
+		memcpy(plain, mc.seg.plain.p != NULL ? mc.seg.plain.p : "", mc.seg.plain.len);
+		plain[mc.seg.plain.len] = '\0';
+		*ret_plain_len = mc.seg.plain.len;
+	} else if (r == -EINVAL) {
+		*ret_offset = at;
+		*ret_why = mc.why;
+	}
+	markup_check_fini(&mc);
+	return r;
+}
+
 /* ---- writing ---- */
 
 struct mnemo_tmx_writer {
@@ -1567,11 +1720,7 @@ struct mnemo_tmx_writer {
 	char (*langs)[MNEMO_FORMATS_LANG_MAX];
 	size_t n_langs;
 	struct lang_cache lc;
-	XML_Parser check; /* parses markup before it is written */
-	struct seg seg;
-	bool check_failed;
-	const char *check_why;
-	unsigned check_depth;
+	struct markup_check check; /* parses markup before it is written */
 	/* the variants of the unit being written */
 	struct wvar {
 		const char *key; /* as in the unit */
@@ -1619,7 +1768,6 @@ mnemo_tmx_write_begin(FILE *f, const struct mnemo_tmx_write_options *opt,
 		return -ENOMEM;
 	}
 	w->f = f;
-	w->seg.max = SIZE_MAX;
 	r = canon_or_all(&w->lc, opt != NULL && opt->srclang != NULL ? opt->srclang : "*all*",
 			 w->srclang);
 	if (r == 0 && opt != NULL && opt->langs != NULL) {
@@ -1639,10 +1787,7 @@ mnemo_tmx_write_begin(FILE *f, const struct mnemo_tmx_write_options *opt,
 		w->n_langs = opt->n_langs;
 	}
 	if (r == 0) {
-		w->check = XML_ParserCreate("UTF-8");
-		if (w->check == NULL) {
-			r = -ENOMEM;
-		}
+		r = markup_check_init(&w->check);
 	}
 	if (r == 0) {
 		r = write_raw(&w->out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
@@ -1659,9 +1804,7 @@ mnemo_tmx_write_begin(FILE *f, const struct mnemo_tmx_write_options *opt,
 		r = -EIO;
 	}
 	if (r < 0) {
-		if (w->check != NULL) {
-			XML_ParserFree(w->check);
-		}
+		markup_check_fini(&w->check);
 		sbuf_fini(&w->out);
 		free(w->langs);
 		free(w);
@@ -1721,94 +1864,22 @@ check_str(const char *s, const char *what, const char *key, struct mnemo_formats
 	return -EILSEQ;
 }
 
-static void XMLCALL
-check_start(void *data, const XML_Char *name, const XML_Char **attrs)
-{
-	struct mnemo_tmx_writer *w = data;
-	int r;
-
-	if (w->check_failed) {
-		return;
-	}
-	if (w->check_depth++ == 0) {
-		return; /* the <seg> put around the markup */
-	}
-	r = seg_start(&w->seg, name, attrs, &w->check_why);
-	if (r < 0) {
-		w->check_failed = true;
-		if (r != -EINVAL) {
-			w->check_why = "out of memory";
-		}
-	}
-}
-
-static void XMLCALL
-check_end(void *data, const XML_Char *name)
-{
-	struct mnemo_tmx_writer *w = data;
-
-	if (w->check_failed) {
-		return;
-	}
-	if (--w->check_depth > 0 && seg_end(&w->seg) < 0) {
-		w->check_failed = true;
-		w->check_why = "out of memory";
-	}
-}
-
-static void XMLCALL
-check_text(void *data, const XML_Char *s, int len)
-{
-	struct mnemo_tmx_writer *w = data;
-
-	if (!w->check_failed && seg_text(&w->seg, s, (size_t)len) < 0) {
-		w->check_failed = true;
-		w->check_why = "out of memory";
-	}
-}
-
-static void XMLCALL
-check_doctype(void *data, const XML_Char *name, const XML_Char *sysid, const XML_Char *pubid,
-	      int has_internal_subset)
-{
-	struct mnemo_tmx_writer *w = data;
-
-	w->check_failed = true;
-	w->check_why = "a DOCTYPE";
-	XML_StopParser(w->check, XML_FALSE);
-}
-
 /* The markup must be TMX inline content whose plain text is the variant's. */
 static int
 check_markup(struct mnemo_tmx_writer *w, const struct wvar *v, struct mnemo_formats_error *ret_err)
 {
-	XML_Parser p = w->check;
-	bool ok;
+	const struct sbuf *plain = &w->check.seg.plain;
+	size_t at = 0;
+	int r = markup_check_run(&w->check, v->markup, strlen(v->markup), &at);
 
-	XML_ParserReset(p, "UTF-8");
-	XML_SetUserData(p, w);
-	XML_SetElementHandler(p, check_start, check_end);
-	XML_SetCharacterDataHandler(p, check_text);
-	XML_SetStartDoctypeDeclHandler(p, check_doctype);
-	XML_SetParamEntityParsing(p, XML_PARAM_ENTITY_PARSING_NEVER);
-	seg_reset(&w->seg);
-	w->check_failed = false;
-	w->check_why = NULL;
-	w->check_depth = 0;
-	ok = strlen(v->markup) <= INT_MAX - 16 && XML_Parse(p, "<seg>", 5, XML_FALSE) == XML_STATUS_OK &&
-	     XML_Parse(p, v->markup, (int)strlen(v->markup), XML_FALSE) == XML_STATUS_OK &&
-	     XML_Parse(p, "</seg>", 6, XML_TRUE) == XML_STATUS_OK;
-	if (w->check_failed) {
-		werr(ret_err, -EINVAL, "markup[%s]: %s", v->key, w->check_why);
-		return -EINVAL;
+	if (r == -EINVAL) {
+		werr(ret_err, -EINVAL, "markup[%s]: %s (byte %zu)", v->key, w->check.why, at);
 	}
-	if (!ok) {
-		werr(ret_err, -EINVAL, "markup[%s]: not well-formed XML content: %s", v->key,
-		     XML_ErrorString(XML_GetErrorCode(p)));
-		return -EINVAL;
+	if (r < 0) {
+		return r;
 	}
-	if (w->seg.plain.len != strlen(v->text) ||
-	    memcmp(w->seg.plain.p != NULL ? w->seg.plain.p : "", v->text, w->seg.plain.len) != 0) {
+	if (plain->len != strlen(v->text) ||
+	    memcmp(plain->p != NULL ? plain->p : "", v->text, plain->len) != 0) {
 		werr(ret_err, -EINVAL, "markup[%s]: its plain text differs from variants[%s]",
 		     v->key, v->key);
 		return -EINVAL;
@@ -2242,8 +2313,7 @@ mnemo_tmx_write_end(struct mnemo_tmx_writer *w)
 	if (fputs("  </body>\n</tmx>\n", w->f) < 0 || fflush(w->f) != 0 || ferror(w->f)) {
 		r = -EIO;
 	}
-	XML_ParserFree(w->check);
-	seg_fini(&w->seg);
+	markup_check_fini(&w->check);
 	sbuf_fini(&w->out);
 	free(w->vars);
 	free(w->langs);

@@ -73,6 +73,8 @@ keys(struct mnemo_config *cfg, struct mnemo_cfg_key *out)
 		    "largest text of one variant, in bytes"),
 		BYTES("store", "max_message_bytes", store.max_message_bytes, KiB, 4ull * GiB,
 		      "largest message"),
+		U32("store", "import_ttl_s", store.import_ttl_s, 60, 365u * 86400,
+		    "imports left this many seconds without a request are dropped"),
 
 		STR("segmenter", "dial", segmenter.dial_url, "the gateway's segmenters URL"),
 		U32("segmenter", "threads", segmenter.threads, 1, 256, "requests served at once"),

@@ -9,13 +9,35 @@
 #include <string.h>
 
 #include "clock.h"
+#include "formats.h"
 #include "text.h"
 #include "tm.h"
 
-enum { SCHEMA_VERSION = 1, MAX_IDEMPOTENCY_KEY_BYTES = 128, MAX_META_KEY_BYTES = 128,
-       MAX_META_VALUE_BYTES = 4096 };
+enum {
+	SCHEMA_VERSION = 2,
+	MAX_IDEMPOTENCY_KEY_BYTES = 128,
+	MAX_IMPORT_ID_BYTES = 128,
+	MAX_META_KEY_BYTES = 128,
+	MAX_META_VALUE_BYTES = 4096,
+	MAX_ORIGIN_BYTES = 1024,
+	MAX_NAME_BYTES = 256, /* user, project, domain */
+	MAX_CONTEXT_BYTES = 4096,
+	MAX_QUERY_BYTES = 1024,
+	CONCORDANCE_MAX = 1000,
+	CONCORDANCE_DEFAULT = 50,
+	CONCORDANCE_TIME_MS = 10000,
+	/* A variant's row in the concordance index: its unit's id << 16 | its language's id. */
+	LANG_BITS = 16,
+	MAX_LANG_CACHE = 256,
+};
 
-static const char schema[] =
+/* Unix ms of 9999-12-31T23:59:59.999Z: later creation dates are refused. */
+static const int64_t MAX_TIME_MS = 253402300799999;
+/* Unit ids fit in the concordance index's rowids with 16 bits to spare. */
+static const uint64_t MAX_UNIT_ID = (UINT64_C(1) << (63 - LANG_BITS)) - 1;
+
+/* Version 1, as the first mnemo made it; a new file gets it, then every migration. */
+static const char schema_v1[] =
 	"CREATE TABLE IF NOT EXISTS unit (\n"
 	"  id INTEGER PRIMARY KEY AUTOINCREMENT,\n" /* ids are never reused after a delete */
 	"  seq INTEGER NOT NULL,\n"
@@ -45,6 +67,44 @@ static const char schema[] =
 	"  at INTEGER NOT NULL\n"
 	") WITHOUT ROWID;\n";
 
+/* Version 2: the unit's fields for duplicates, the concordance index, staged imports.
+ * Then migrate_v2() fills what SQL alone cannot (the duplicate keys). */
+static const char migration_v2[] =
+	/* mnemo's hash of every (language, exact key) of the unit and its context */
+	"ALTER TABLE unit ADD COLUMN dup_key INTEGER NOT NULL DEFAULT 0;\n"
+	"ALTER TABLE unit ADD COLUMN context TEXT NOT NULL DEFAULT '';\n"
+	/* every language tag ever stored, numbered for the concordance index's rowids */
+	"CREATE TABLE lang (\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  tag TEXT NOT NULL UNIQUE\n"
+	");\n"
+	/* One row per variant, rowid = unit_id << 16 | lang.id; contentless (the text is in
+	 * variant), so deleting a row takes its text again. */
+	"CREATE VIRTUAL TABLE variant_fts USING fts5(text, content='', columnsize=0,\n"
+	"  tokenize='unicode61 remove_diacritics 2');\n"
+	"CREATE TABLE import (\n"
+	"  id TEXT PRIMARY KEY,\n"
+	"  committed INTEGER NOT NULL,\n"
+	"  duplicates INTEGER NOT NULL,\n" /* Duplicates; 0 until a request sets it */
+	"  source TEXT NOT NULL,\n"
+	"  received INTEGER NOT NULL,\n"
+	"  last_batch INTEGER NOT NULL,\n" /* hash of the last batch's envelope: nng resends */
+	"  touched_at INTEGER NOT NULL,\n"
+	"  reply BLOB\n" /* the ImportReply of the commit */
+	") WITHOUT ROWID;\n"
+	"CREATE TABLE import_batch (\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  import_id TEXT NOT NULL,\n"
+	"  first INTEGER NOT NULL,\n" /* the position of its first unit in the import */
+	"  units BLOB NOT NULL\n"     /* an ImportRequest holding only the batch's units */
+	");\n"
+	"CREATE INDEX import_batch_by_import ON import_batch(import_id, first);\n"
+	"INSERT INTO lang (tag) SELECT DISTINCT lang FROM variant ORDER BY lang;\n"
+	"INSERT INTO variant_fts (rowid, text)\n"
+	"  SELECT (v.unit_id << 16) | l.id, v.text FROM variant v JOIN lang l ON l.tag = v.lang;\n";
+
+static const char migration_v2_end[] = "CREATE INDEX unit_by_dup_key ON unit(dup_key);\n";
+
 enum stmt_id {
 	ST_GET_UNIT,
 	ST_UPDATES,
@@ -55,12 +115,32 @@ enum stmt_id {
 	ST_INSERT_REQUEST,
 	ST_INSERT_UNIT,
 	ST_UPDATE_UNIT,
+	ST_TOUCH_UNIT,
 	ST_DELETE_UNIT,
-	ST_UNIT_CREATED,
+	ST_UNIT_ROW,
 	ST_INSERT_VARIANT,
+	ST_OLD_VARIANTS,
 	ST_DELETE_VARIANTS,
 	ST_INSERT_CHANGE,
 	ST_NEXT_UNIT_ID,
+	ST_FIND_DUP,
+	ST_UNIT_KEYS,
+	ST_FIND_SOURCE,
+	ST_FTS_INSERT,
+	ST_FTS_DELETE,
+	ST_FTS_MATCH,
+	ST_VARIANT_TEXT,
+	ST_LANG_ID,
+	ST_LANG_TAG,
+	ST_LANG_INSERT,
+	ST_IMPORT_GET,
+	ST_IMPORT_PUT,
+	ST_IMPORT_DELETE,
+	ST_BATCH_INSERT,
+	ST_BATCHES,
+	ST_BATCHES_DELETE,
+	ST_EXPIRE_BATCHES,
+	ST_EXPIRE_IMPORTS,
 	N_STMTS
 };
 
@@ -72,18 +152,58 @@ static const char *const stmt_sql[N_STMTS] = {
 	[ST_COUNT_UNITS] = "SELECT count(*) FROM unit",
 	[ST_FIND_REQUEST] = "SELECT payload_hash, reply FROM request WHERE key = ?",
 	[ST_INSERT_REQUEST] = "INSERT INTO request (key, payload_hash, reply, at) VALUES (?, ?, ?, ?)",
-	[ST_INSERT_UNIT] =
-		"INSERT INTO unit (id, seq, created_at, changed_at, body) VALUES (?, ?, ?, ?, ?)",
-	[ST_UPDATE_UNIT] = "UPDATE unit SET seq = ?, changed_at = ?, body = ? WHERE id = ?",
+	[ST_INSERT_UNIT] = "INSERT INTO unit (id, seq, created_at, changed_at, body, dup_key, "
+			   "context) VALUES (?, ?, ?, ?, ?, ?, ?)",
+	[ST_UPDATE_UNIT] = "UPDATE unit SET seq = ?, changed_at = ?, body = ?, dup_key = ?, "
+			   "context = ? WHERE id = ?",
+	[ST_TOUCH_UNIT] = "UPDATE unit SET seq = ?, body = ? WHERE id = ?",
 	[ST_DELETE_UNIT] = "DELETE FROM unit WHERE id = ?",
-	[ST_UNIT_CREATED] = "SELECT created_at FROM unit WHERE id = ?",
+	[ST_UNIT_ROW] = "SELECT body FROM unit WHERE id = ?",
 	[ST_INSERT_VARIANT] =
 		"INSERT INTO variant (unit_id, lang, text, key_hash) VALUES (?, ?, ?, ?)",
+	[ST_OLD_VARIANTS] = "SELECT lang, text FROM variant WHERE unit_id = ?",
 	[ST_DELETE_VARIANTS] = "DELETE FROM variant WHERE unit_id = ?",
 	[ST_INSERT_CHANGE] = "INSERT INTO change (seq, op, unit_id, at, unit) VALUES (?, ?, ?, ?, ?)",
 	/* AUTOINCREMENT's counter: the next id even if the highest unit was deleted. */
 	[ST_NEXT_UNIT_ID] = ("SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = "
 			     "'unit'), 0), coalesce((SELECT max(id) FROM unit), 0)) + 1"),
+	[ST_FIND_DUP] = "SELECT id, seq FROM unit WHERE dup_key = ? AND context = ? ORDER BY id",
+	[ST_UNIT_KEYS] = "SELECT lang, key_hash FROM variant WHERE unit_id = ? ORDER BY lang",
+	[ST_FIND_SOURCE] = "SELECT v.unit_id FROM variant v JOIN unit u ON u.id = v.unit_id "
+			   "WHERE v.lang = ? AND v.key_hash = ? AND u.context = ? "
+			   "ORDER BY v.unit_id LIMIT 1",
+	[ST_FTS_INSERT] = "INSERT INTO variant_fts (rowid, text) VALUES (?, ?)",
+	[ST_FTS_DELETE] = "INSERT INTO variant_fts (variant_fts, rowid, text) VALUES ('delete', ?, ?)",
+	[ST_FTS_MATCH] = "SELECT rowid FROM variant_fts WHERE variant_fts MATCH ? AND rowid > ? "
+			 "ORDER BY rowid",
+	[ST_VARIANT_TEXT] = "SELECT text FROM variant WHERE unit_id = ? AND lang = ?",
+	[ST_LANG_ID] = "SELECT id FROM lang WHERE tag = ?",
+	[ST_LANG_TAG] = "SELECT tag FROM lang WHERE id = ?",
+	[ST_LANG_INSERT] = "INSERT INTO lang (tag) VALUES (?)",
+	[ST_IMPORT_GET] = "SELECT committed, duplicates, source, received, last_batch, reply "
+			  "FROM import WHERE id = ?",
+	[ST_IMPORT_PUT] = "INSERT OR REPLACE INTO import (id, committed, duplicates, source, "
+			  "received, last_batch, touched_at, reply) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+	[ST_IMPORT_DELETE] = "DELETE FROM import WHERE id = ?",
+	[ST_BATCH_INSERT] = "INSERT INTO import_batch (import_id, first, units) VALUES (?, ?, ?)",
+	[ST_BATCHES] = "SELECT first, units FROM import_batch WHERE import_id = ? ORDER BY first",
+	[ST_BATCHES_DELETE] = "DELETE FROM import_batch WHERE import_id = ?",
+	[ST_EXPIRE_BATCHES] = "DELETE FROM import_batch WHERE import_id IN "
+			      "(SELECT id FROM import WHERE touched_at < ?)",
+	[ST_EXPIRE_IMPORTS] = "DELETE FROM import WHERE touched_at < ?",
+};
+
+/* Language tags as given -> canonical (a pure function, so never stale). */
+struct canon_entry {
+	char given[MNEMO_TEXT_LANG_MAX];
+	char canon[MNEMO_TEXT_LANG_MAX];
+};
+
+/* Language tag <-> its number in the lang table. Numbers are never reused, but one taken
+ * inside a transaction that rolls back is forgotten with it: the cache is emptied then. */
+struct lang_entry {
+	int64_t id;
+	char tag[MNEMO_TEXT_LANG_MAX];
 };
 
 struct store_db {
@@ -91,6 +211,11 @@ struct store_db {
 	sqlite3_stmt *stmts[N_STMTS];
 	struct store_db_limits lim;
 	uint64_t last_seq;
+	uint64_t savepoint_seq; /* last_seq when the request's savepoint began */
+	struct canon_entry canons[MAX_LANG_CACHE];
+	size_t n_canons;
+	struct lang_entry langs[MAX_LANG_CACHE];
+	size_t n_langs;
 };
 
 int
@@ -116,6 +241,8 @@ store_err_from_sqlite(int rc)
 		return -EEXIST;
 	case SQLITE_TOOBIG:
 		return -EMSGSIZE;
+	case SQLITE_INTERRUPT:
+		return -ETIMEDOUT;
 	default:
 		return -EIO;
 	}
@@ -145,18 +272,156 @@ step_done(sqlite3_stmt *s)
 	return rc == SQLITE_DONE ? 0 : store_err_from_sqlite(rc);
 }
 
-int
-store_db_reload_seq(struct store_db *db)
+/* Runs a statement that returns one integer (or none: *ret untouched, -ENOENT). */
+static int
+step_int(sqlite3_stmt *s, int64_t *ret)
 {
-	sqlite3_stmt *s = stmt(db, ST_LAST_SEQ);
 	int rc = sqlite3_step(s);
 
 	if (rc != SQLITE_ROW) {
-		return store_err_from_sqlite(rc);
+		return rc == SQLITE_DONE ? -ENOENT : store_err_from_sqlite(rc);
 	}
-	db->last_seq = (uint64_t)sqlite3_column_int64(s, 0);
+	*ret = sqlite3_column_int64(s, 0);
 	sqlite3_reset(s);
 	return 0;
+}
+
+int
+store_db_reload_seq(struct store_db *db)
+{
+	int64_t seq = 0;
+	int r = step_int(stmt(db, ST_LAST_SEQ), &seq);
+
+	if (r == 0) {
+		db->last_seq = (uint64_t)seq;
+	}
+	return r;
+}
+
+/* ---- hashes ----------------------------------------------------------------------------- */
+
+static const uint64_t FNV_OFFSET = 0xcbf29ce484222325ull;
+
+static uint64_t
+fnv1a64_more(uint64_t h, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+
+	for (size_t i = 0; i < n; i++) {
+		h = (h ^ b[i]) * 0x100000001b3ull;
+	}
+	return h;
+}
+
+/* The duplicate key of a unit: its (language, exact key) pairs in language order, then
+ * its context. Two units with the same one are duplicates (after a check of the pairs). */
+static uint64_t
+dup_key_add(uint64_t h, const char *lang, uint64_t key)
+{
+	uint8_t le[8];
+
+	for (int i = 0; i < 8; i++) {
+		le[i] = (uint8_t)(key >> (8 * i));
+	}
+	h = fnv1a64_more(h, lang, strlen(lang) + 1);
+	return fnv1a64_more(h, le, sizeof(le));
+}
+
+static uint64_t
+dup_key_end(uint64_t h, const char *context)
+{
+	h = fnv1a64_more(h, "\x01", 1);
+	return fnv1a64_more(h, context, strlen(context) + 1);
+}
+
+/* ---- opening, the schema and its migrations ------------------------------------------- */
+
+/* Version 1 -> 2: the duplicate key of every unit, from its variants (every unit of
+ * version 1 has an empty context). */
+static int
+migrate_v2(struct store_db *db)
+{
+	sqlite3_stmt *rows = NULL, *set = NULL;
+	int64_t unit = 0;
+	uint64_t h = FNV_OFFSET;
+	int rc, r;
+
+	r = exec(db, migration_v2);
+	if (r == 0) {
+		r = store_err_from_sqlite(sqlite3_prepare_v2(
+			db->conn, "SELECT unit_id, lang, key_hash FROM variant ORDER BY unit_id, lang",
+			-1, &rows, NULL));
+	}
+	if (r == 0) {
+		r = store_err_from_sqlite(sqlite3_prepare_v2(
+			db->conn, "UPDATE unit SET dup_key = ? WHERE id = ?", -1, &set, NULL));
+	}
+	while (r == 0) {
+		rc = sqlite3_step(rows);
+		if (rc == SQLITE_ROW && sqlite3_column_int64(rows, 0) == unit) {
+			h = dup_key_add(h, (const char *)sqlite3_column_text(rows, 1),
+					(uint64_t)sqlite3_column_int64(rows, 2));
+			continue;
+		}
+		if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+			r = store_err_from_sqlite(rc);
+			break;
+		}
+		if (unit != 0) {
+			sqlite3_reset(set);
+			sqlite3_bind_int64(set, 1, (sqlite3_int64)dup_key_end(h, ""));
+			sqlite3_bind_int64(set, 2, unit);
+			r = step_done(set);
+		}
+		if (rc == SQLITE_DONE) {
+			break;
+		}
+		unit = sqlite3_column_int64(rows, 0);
+		h = dup_key_add(FNV_OFFSET, (const char *)sqlite3_column_text(rows, 1),
+				(uint64_t)sqlite3_column_int64(rows, 2));
+	}
+	sqlite3_finalize(rows);
+	sqlite3_finalize(set);
+	if (r == 0) {
+		r = exec(db, migration_v2_end);
+	}
+	return r;
+}
+
+/* Brings the file to SCHEMA_VERSION, in one transaction. */
+static int
+migrate(struct store_db *db)
+{
+	int64_t version = 0;
+	sqlite3_stmt *s = NULL;
+	int r;
+
+	r = exec(db, "BEGIN IMMEDIATE");
+	if (r < 0) {
+		return r;
+	}
+	r = store_err_from_sqlite(
+		sqlite3_prepare_v2(db->conn, "PRAGMA user_version", -1, &s, NULL));
+	if (r == 0) {
+		r = step_int(s, &version);
+	}
+	sqlite3_finalize(s);
+	if (r == 0 && version > SCHEMA_VERSION) {
+		r = -ENOTSUP; /* made by a newer mnemo */
+	}
+	if (r == 0 && version < 1) {
+		r = exec(db, schema_v1);
+	}
+	if (r == 0 && version < 2) {
+		r = migrate_v2(db);
+	}
+	if (r == 0 && version < SCHEMA_VERSION) {
+		char sql[64];
+
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", SCHEMA_VERSION);
+		r = exec(db, sql);
+	}
+	return r == 0 ? exec(db, "COMMIT") : (exec(db, "ROLLBACK"), r);
 }
 
 int
@@ -185,14 +450,12 @@ store_db_open(const char *path, int read_only, int synchronous_full,
 						      : "PRAGMA synchronous = NORMAL");
 		}
 		if (r == 0) {
-			r = exec(db, "BEGIN IMMEDIATE");
+			/* Imports write hundreds of MB in one transaction: pages of the indexes
+			 * they touch at random stay in memory (64 MiB at most). */
+			r = exec(db, "PRAGMA cache_size = -65536");
 		}
 		if (r == 0) {
-			r = exec(db, schema);
-			if (r == 0) {
-				r = exec(db, "PRAGMA user_version = 1");
-			}
-			r = r == 0 ? exec(db, "COMMIT") : (exec(db, "ROLLBACK"), r);
+			r = migrate(db);
 		}
 	}
 	for (int i = 0; r == 0 && i < N_STMTS; i++) {
@@ -232,6 +495,109 @@ store_db_last_seq(struct store_db *db)
 	return db->last_seq;
 }
 
+/* ---- languages -------------------------------------------------------------------------- */
+
+/* The canonical form of a tag; *ret points into the cache or into buf. */
+static int
+canon_lang(struct store_db *db, const char *tag, char *buf, const char **ret)
+{
+	size_t len = strlen(tag);
+	int r;
+
+	for (size_t i = 0; i < db->n_canons; i++) {
+		if (strcmp(db->canons[i].given, tag) == 0) {
+			*ret = db->canons[i].canon;
+			return 0;
+		}
+	}
+	r = mnemo_text_lang_canon(tag, buf, MNEMO_TEXT_LANG_MAX);
+	if (r < 0) {
+		return r;
+	}
+	if (db->n_canons < MAX_LANG_CACHE && len < MNEMO_TEXT_LANG_MAX) {
+		struct canon_entry *c = &db->canons[db->n_canons++];
+
+		memcpy(c->given, tag, len + 1);
+		memcpy(c->canon, buf, strlen(buf) + 1);
+		*ret = c->canon;
+		return 0;
+	}
+	*ret = buf;
+	return 0;
+}
+
+static void
+lang_remember(struct store_db *db, int64_t id, const char *tag)
+{
+	if (db->n_langs < MAX_LANG_CACHE && strlen(tag) < MNEMO_TEXT_LANG_MAX) {
+		db->langs[db->n_langs].id = id;
+		snprintf(db->langs[db->n_langs].tag, MNEMO_TEXT_LANG_MAX, "%s", tag);
+		db->n_langs++;
+	}
+}
+
+/* The number of a canonical tag; with create, a new one if it has none (-ENOENT without). */
+static int
+lang_id(struct store_db *db, const char *tag, int create, int64_t *ret)
+{
+	sqlite3_stmt *s;
+	int r;
+
+	for (size_t i = 0; i < db->n_langs; i++) {
+		if (strcmp(db->langs[i].tag, tag) == 0) {
+			*ret = db->langs[i].id;
+			return 0;
+		}
+	}
+	s = stmt(db, ST_LANG_ID);
+	sqlite3_bind_text(s, 1, tag, -1, SQLITE_STATIC);
+	r = step_int(s, ret);
+	if (r == -ENOENT && create) {
+		s = stmt(db, ST_LANG_INSERT);
+		sqlite3_bind_text(s, 1, tag, -1, SQLITE_STATIC);
+		r = step_done(s);
+		*ret = sqlite3_last_insert_rowid(db->conn);
+		if (r == 0 && *ret >= (1 << LANG_BITS)) {
+			r = -EOVERFLOW; /* 65,535 languages */
+		}
+	}
+	if (r == 0) {
+		lang_remember(db, *ret, tag);
+	}
+	return r;
+}
+
+/* The tag of a language number, copied into buf (MNEMO_TEXT_LANG_MAX bytes). */
+static int
+lang_tag(struct store_db *db, int64_t id, char *buf)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	for (size_t i = 0; i < db->n_langs; i++) {
+		if (db->langs[i].id == id) {
+			memcpy(buf, db->langs[i].tag, strlen(db->langs[i].tag) + 1);
+			return 0;
+		}
+	}
+	s = stmt(db, ST_LANG_TAG);
+	sqlite3_bind_int64(s, 1, id);
+	rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW) {
+		return rc == SQLITE_DONE ? -ENOENT : store_err_from_sqlite(rc);
+	}
+	snprintf(buf, MNEMO_TEXT_LANG_MAX, "%s", (const char *)sqlite3_column_text(s, 0));
+	sqlite3_reset(s);
+	lang_remember(db, id, buf);
+	return 0;
+}
+
+static sqlite3_int64
+fts_rowid(uint64_t unit, int64_t lang)
+{
+	return (sqlite3_int64)(unit << LANG_BITS | (uint64_t)lang);
+}
+
 /* ---- reads ---------------------------------------------------------------------------- */
 
 static void *
@@ -254,11 +620,11 @@ unpack_unit(struct mnemo_arena *arena, const void *data, int len)
 	return mnemo__unit__unpack(&alloc, (size_t)len, data);
 }
 
-int
-store_db_get_unit(struct store_db *db, uint64_t id, struct mnemo_arena *arena,
-		  Mnemo__Unit **ret)
+static int
+read_unit(struct store_db *db, enum stmt_id id_stmt, uint64_t id, struct mnemo_arena *arena,
+	  Mnemo__Unit **ret)
 {
-	sqlite3_stmt *s = stmt(db, ST_GET_UNIT);
+	sqlite3_stmt *s = stmt(db, id_stmt);
 	Mnemo__Unit *u;
 	int rc;
 
@@ -274,6 +640,13 @@ store_db_get_unit(struct store_db *db, uint64_t id, struct mnemo_arena *arena,
 	}
 	*ret = u;
 	return 0;
+}
+
+int
+store_db_get_unit(struct store_db *db, uint64_t id, struct mnemo_arena *arena,
+		  Mnemo__Unit **ret)
+{
+	return read_unit(db, ST_GET_UNIT, id, arena, ret);
 }
 
 /* SQLite integers are signed: a bound past INT64_MAX must not wrap to a negative one. */
@@ -417,25 +790,254 @@ store_db_snapshot(struct store_db *db, uint64_t after_id, uint32_t max, struct m
 int
 store_db_status(struct store_db *db, uint64_t *ret_last_seq, uint64_t *ret_units)
 {
-	sqlite3_stmt *s;
-	int r, rc;
+	int64_t units = 0;
+	int r;
 
 	r = read_begin(db);
 	if (r < 0) {
 		return r;
 	}
 	r = store_db_reload_seq(db);
-	s = stmt(db, ST_COUNT_UNITS);
-	rc = sqlite3_step(s);
-	if (r == 0 && rc != SQLITE_ROW) {
-		r = store_err_from_sqlite(rc);
+	if (r == 0) {
+		r = step_int(stmt(db, ST_COUNT_UNITS), &units);
 	}
 	if (r == 0) {
 		*ret_last_seq = db->last_seq;
-		*ret_units = (uint64_t)sqlite3_column_int64(s, 0);
+		*ret_units = (uint64_t)units;
+	}
+	read_end(db);
+	return r;
+}
+
+/* ---- concordance ----------------------------------------------------------------------- */
+
+static int
+is_bareword_byte(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '_' || c == 0x1a || c >= 0x80;
+}
+
+/* The query as FTS5 gets it: the user's, except that a word holding an apostrophe or a
+ * hyphen between two letters (l'école, aujourd'hui, cessez-le-feu), which FTS5 syntax
+ * does not allow bare, is quoted: a phrase of its words; and punctuation outside quotes
+ * that is not FTS5 syntax ("canapé.", "c++", "?") becomes a space, as the tokenizer
+ * makes it of the stored texts. */
+static char *
+fts_query(struct mnemo_arena *arena, const char *q)
+{
+	size_t len = strlen(q), o = 0;
+	char *out = mnemo_arena_alloc(arena, 2 * len + 3);
+	int quoted = 0;
+
+	if (out == NULL) {
+		return NULL;
+	}
+	for (size_t i = 0; i < len;) {
+		size_t j = i;
+		int joined = 0;
+
+		if (q[i] == '"') {
+			quoted = !quoted;
+		}
+		if (quoted || !is_bareword_byte((unsigned char)q[i])) {
+			out[o++] = quoted || strchr("\"()*^: \t\n", q[i]) != NULL ? q[i] : ' ';
+			i++;
+			continue;
+		}
+		while (j < len && (is_bareword_byte((unsigned char)q[j]) ||
+				   ((q[j] == '\'' || q[j] == '-') && j + 1 < len &&
+				    is_bareword_byte((unsigned char)q[j + 1])))) {
+			joined |= q[j] == '\'' || q[j] == '-';
+			j++;
+		}
+		if (joined) {
+			out[o++] = '"';
+		}
+		memcpy(out + o, q + i, j - i);
+		o += j - i;
+		if (joined) {
+			out[o++] = '"';
+		}
+		i = j;
+	}
+	out[o] = '\0';
+	return out;
+}
+
+static int
+past_deadline(void *arg)
+{
+	return mnemo_clock_ms() > *(const uint64_t *)arg;
+}
+
+/* The text of one variant, copied into the arena; NULL and -ENOENT when there is none. */
+static int
+variant_text(struct store_db *db, uint64_t unit, const char *lang, struct mnemo_arena *arena,
+	     char **ret)
+{
+	sqlite3_stmt *s = stmt(db, ST_VARIANT_TEXT);
+	int rc;
+
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)unit);
+	sqlite3_bind_text(s, 2, lang, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW) {
+		return rc == SQLITE_DONE ? -ENOENT : store_err_from_sqlite(rc);
+	}
+	*ret = mnemo_arena_strndup(arena, (const char *)sqlite3_column_text(s, 0),
+				   (size_t)sqlite3_column_bytes(s, 0));
+	sqlite3_reset(s);
+	return *ret != NULL ? 0 : -ENOMEM;
+}
+
+/* A language of the request, canonical, and its number (0: no variant has it). */
+static int
+request_lang(struct store_db *db, const char *field, const char *given, char *buf,
+	     const char **ret_tag, int64_t *ret_id, struct mnemo_fault *f)
+{
+	int r;
+
+	*ret_id = 0;
+	*ret_tag = NULL;
+	if (given[0] == '\0') {
+		return 0;
+	}
+	if (canon_lang(db, given, buf, ret_tag) < 0) {
+		return mnemo_fault_set(f, MNEMO__ERROR_CODE__ERROR_CODE_INVALID_LANG, field, -1,
+				       "'%s' is not a BCP 47 language tag (e.g. fr, en-GB)", given);
+	}
+	r = lang_id(db, *ret_tag, 0, ret_id);
+	if (r == -ENOENT) {
+		*ret_id = 0;
+		r = 0;
+	}
+	return r;
+}
+
+int
+store_db_concordance(struct store_db *db, const Mnemo__ConcordanceRequest *req,
+		     struct mnemo_arena *arena, Mnemo__ConcordanceReply **ret,
+		     struct mnemo_fault *f)
+{
+	Mnemo__ConcordanceReply *reply = mnemo_arena_alloc(arena, sizeof(*reply));
+	char lang_buf[MNEMO_TEXT_LANG_MAX], target_buf[MNEMO_TEXT_LANG_MAX];
+	const char *lang, *target, *query;
+	int64_t lang_n, target_n;
+	uint32_t max = req->max != 0 ? req->max : CONCORDANCE_DEFAULT;
+	uint64_t deadline = mnemo_clock_ms() + CONCORDANCE_TIME_MS, last_unit = 0;
+	sqlite3_stmt *s;
+	int r, rc = SQLITE_DONE;
+
+	if (reply == NULL) {
+		return -ENOMEM;
+	}
+	mnemo__concordance_reply__init(reply);
+	if (req->query[0] == '\0') {
+		return mnemo_fault_set(f, MNEMO__ERROR_CODE__ERROR_CODE_MISSING_FIELD, "query", -1,
+				       "'query' (the words to look for) is required");
+	}
+	if (strlen(req->query) > MAX_QUERY_BYTES) {
+		return mnemo_fault_set(f, MNEMO__ERROR_CODE__ERROR_CODE_TOO_LARGE, "query", -1,
+				       "the query has %zu bytes; the limit is %d",
+				       strlen(req->query), MAX_QUERY_BYTES);
+	}
+	if (req->max > CONCORDANCE_MAX) {
+		return mnemo_fault_set(f, MNEMO__ERROR_CODE__ERROR_CODE_INVALID_VALUE, "max", -1,
+				       "max must be from 1 to %d (0: %d)", CONCORDANCE_MAX,
+				       CONCORDANCE_DEFAULT);
+	}
+	r = read_begin(db);
+	if (r < 0) {
+		return r;
+	}
+	r = request_lang(db, "lang", req->lang, lang_buf, &lang, &lang_n, f);
+	if (r == 0) {
+		r = request_lang(db, "target", req->target, target_buf, &target, &target_n, f);
+	}
+	query = fts_query(arena, req->query);
+	reply->hits = mnemo_arena_alloc(arena, (max + db->lim.max_variants + 1) *
+						       sizeof(*reply->hits));
+	if (r == 0 && (query == NULL || reply->hits == NULL)) {
+		r = -ENOMEM;
+	}
+	if (r < 0 || (lang != NULL && lang_n == 0) || req->after_unit >= MAX_UNIT_ID) {
+		read_end(db); /* an error, or a language no variant has: no hits */
+		if (r == 0) {
+			*ret = reply;
+		}
+		return r;
+	}
+	sqlite3_progress_handler(db->conn, 1000, past_deadline, &deadline);
+	s = stmt(db, ST_FTS_MATCH);
+	sqlite3_bind_text(s, 1, query, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, fts_rowid(req->after_unit, (1 << LANG_BITS) - 1));
+	while (r == 0 && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		uint64_t rowid = (uint64_t)sqlite3_column_int64(s, 0);
+		uint64_t unit = rowid >> LANG_BITS;
+		int64_t n = (int64_t)(rowid & ((1u << LANG_BITS) - 1));
+		Mnemo__ConcordanceHit *hit;
+		char tag[MNEMO_TEXT_LANG_MAX];
+
+		if (lang != NULL && n != lang_n) {
+			continue;
+		}
+		if (reply->n_hits >= max && unit != last_unit) {
+			break; /* a page ends between units, never inside one */
+		}
+		if (reply->n_hits >= max + db->lim.max_variants) {
+			break;
+		}
+		hit = mnemo_arena_alloc(arena, sizeof(*hit));
+		if (hit == NULL) {
+			r = -ENOMEM;
+			break;
+		}
+		mnemo__concordance_hit__init(hit);
+		hit->unit = unit;
+		r = lang_tag(db, n, tag);
+		if (r == 0) {
+			hit->lang = mnemo_arena_strdup(arena, tag);
+			r = hit->lang != NULL ? variant_text(db, unit, tag, arena, &hit->text) : -ENOMEM;
+		}
+		if (r == 0 && target != NULL && target_n != 0) {
+			r = variant_text(db, unit, target, arena, &hit->target);
+			if (r == -ENOENT) {
+				hit->target = "";
+				r = 0;
+			}
+		}
+		if (r == -ENOENT) {
+			r = 0; /* the index is ahead of nothing: cannot happen, skip it */
+			continue;
+		}
+		if (r == 0) {
+			reply->hits[reply->n_hits++] = hit;
+			last_unit = unit;
+		}
+	}
+	if (r == 0 && rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		if ((rc & 0xff) == SQLITE_ERROR) {
+			r = mnemo_fault_set(f, MNEMO__ERROR_CODE__ERROR_CODE_INVALID_VALUE, "query", -1,
+					    "the query is not valid: %s (FTS5 syntax: words, "
+					    "\"a phrase\", prefix*, AND, OR, NOT, NEAR(a b, 5), "
+					    "parentheses)",
+					    sqlite3_errmsg(db->conn));
+		} else if ((rc & 0xff) == SQLITE_INTERRUPT) {
+			r = mnemo_fault_set(f, MNEMO__ERROR_CODE__ERROR_CODE_TIMEOUT, "query", -1,
+					    "the query took longer than %d ms; make it narrower "
+					    "(longer prefixes, more words)",
+					    CONCORDANCE_TIME_MS);
+		} else {
+			r = store_err_from_sqlite(rc);
+		}
 	}
 	sqlite3_reset(s);
+	sqlite3_progress_handler(db->conn, 0, NULL, NULL);
 	read_end(db);
+	if (r == 0) {
+		*ret = reply;
+	}
 	return r;
 }
 
@@ -456,12 +1058,14 @@ store_db_commit(struct store_db *db)
 void
 store_db_rollback(struct store_db *db)
 {
+	db->n_langs = 0; /* numbers taken in the transaction are gone */
 	(void)exec(db, "ROLLBACK");
 }
 
 int
 store_db_savepoint(struct store_db *db)
 {
+	db->savepoint_seq = db->last_seq;
 	return exec(db, "SAVEPOINT request");
 }
 
@@ -474,17 +1078,70 @@ store_db_release(struct store_db *db)
 void
 store_db_rollback_savepoint(struct store_db *db)
 {
+	/* a write that failed after taking seqs gives them back: the log stays gapless */
+	db->last_seq = db->savepoint_seq;
+	db->n_langs = 0;
 	(void)exec(db, "ROLLBACK TO request");
 	(void)exec(db, "RELEASE request");
 }
 
-/* Canonical, checked copies of a request's variants and properties. */
-struct unit_draft {
-	Mnemo__Unit__VariantsEntry **variants;
-	size_t n_variants;
-	Mnemo__Unit__MetaEntry **meta;
-	size_t n_meta;
+/* ---- units: checking what a request asks for ------------------------------------------ */
+
+/* A unit's content as a request gives it (an add, an update, an imported unit). Each map is
+ * a list of entries of the request's own entry type, all {key = 1, value = 2}. */
+struct unit_input {
+	ProtobufCMessage *const *variants, *const *meta, *const *markup, *const *prev, *const *next;
+	size_t n_variants, n_meta, n_markup, n_prev, n_next;
+	const char *origin, *user, *project, *domain, *context;
+	int64_t created_at;
 };
+
+/* The same, checked, with canonical tags, as Unit map entries. */
+struct unit_draft {
+	ProtobufCMessage **variants, **meta, **markup, **prev, **next;
+	size_t n_variants, n_meta, n_markup, n_prev, n_next;
+	uint64_t *keys; /* mnemo_tm_key_hash of each variant; 0 until computed */
+	const char *origin, *user, *project, *domain, *context;
+	int64_t created_at;
+};
+
+#define INPUT_MAP(in, msg, name)                                                                \
+	do {                                                                                    \
+		(in)->name = (ProtobufCMessage *const *)(msg)->name;                            \
+		(in)->n_##name = (msg)->n_##name;                                               \
+	} while (0)
+
+static void
+input_from_add(const Mnemo__UnitAddRequest *a, struct unit_input *in)
+{
+	INPUT_MAP(in, a, variants);
+	INPUT_MAP(in, a, meta);
+	INPUT_MAP(in, a, markup);
+	INPUT_MAP(in, a, prev);
+	INPUT_MAP(in, a, next);
+	in->origin = a->origin;
+	in->user = a->user;
+	in->project = a->project;
+	in->domain = a->domain;
+	in->context = a->context;
+	in->created_at = a->created_at;
+}
+
+static void
+input_from_update(const Mnemo__UnitUpdateRequest *u, struct unit_input *in)
+{
+	INPUT_MAP(in, u, variants);
+	INPUT_MAP(in, u, meta);
+	INPUT_MAP(in, u, markup);
+	INPUT_MAP(in, u, prev);
+	INPUT_MAP(in, u, next);
+	in->origin = u->origin;
+	in->user = u->user;
+	in->project = u->project;
+	in->domain = u->domain;
+	in->context = u->context;
+	in->created_at = 0;
+}
 
 /* Each request type has its own map entry type (protoc-c makes one per message); all are
  * {key = 1, value = 2} strings, read here through their descriptor. */
@@ -497,10 +1154,51 @@ entry_kv(const ProtobufCMessage *e, const char **ret_key, const char **ret_value
 	*ret_value = *(char *const *)((const char *)e + d->fields[1].offset);
 }
 
-static int
-check_variants(struct store_db *db, ProtobufCMessage *const *in, size_t n,
-	       struct mnemo_arena *arena, struct unit_draft *d, struct mnemo_fault *f)
+static const char *
+entry_key(const ProtobufCMessage *e)
 {
+	const char *key, *value;
+
+	entry_kv(e, &key, &value);
+	return key;
+}
+
+static const char *
+entry_value(const ProtobufCMessage *e)
+{
+	const char *key, *value;
+
+	entry_kv(e, &key, &value);
+	return value;
+}
+
+/* A map entry of type d (a Unit map's entry type). */
+static ProtobufCMessage *
+new_entry(struct mnemo_arena *arena, const ProtobufCMessageDescriptor *d, const char *key,
+	  const char *value)
+{
+	ProtobufCMessage *e = mnemo_arena_alloc(arena, d->sizeof_message);
+
+	if (e != NULL) {
+		d->message_init(e);
+		*(const char **)((char *)e + d->fields[0].offset) = key;
+		*(const char **)((char *)e + d->fields[1].offset) = value;
+	}
+	return e;
+}
+
+static ProtobufCMessage **
+new_list(struct mnemo_arena *arena, size_t n)
+{
+	return mnemo_arena_alloc(arena, n * sizeof(ProtobufCMessage *) + 1);
+}
+
+static int
+check_variants(struct store_db *db, const struct unit_input *in, struct mnemo_arena *arena,
+	       struct unit_draft *d, struct mnemo_fault *f)
+{
+	size_t n = in->n_variants;
+
 	if (n < 2) {
 		return mnemo_fault_set(f, MNEMO__ERROR_CODE__ERROR_CODE_INVALID_REQUEST, "variants",
 				       -1, "a unit needs variants in at least two languages");
@@ -509,29 +1207,26 @@ check_variants(struct store_db *db, ProtobufCMessage *const *in, size_t n,
 		return mnemo_fault_set(f, MNEMO__ERROR_CODE__ERROR_CODE_TOO_LARGE, "variants", -1,
 				       "a unit holds at most %u languages", db->lim.max_variants);
 	}
-	d->variants = mnemo_arena_alloc(arena, n * sizeof(*d->variants));
-	if (d->variants == NULL) {
+	d->variants = new_list(arena, n);
+	d->keys = mnemo_arena_zalloc(arena, n * sizeof(*d->keys));
+	if (d->variants == NULL || d->keys == NULL) {
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < n; i++) {
-		Mnemo__Unit__VariantsEntry *v = mnemo_arena_alloc(arena, sizeof(*v));
-		char lang[MNEMO_TEXT_LANG_MAX];
-		const char *tag, *text;
+		char buf[MNEMO_TEXT_LANG_MAX];
+		const char *tag, *text, *lang;
 		size_t len;
 
-		if (v == NULL) {
-			return -ENOMEM;
-		}
-		entry_kv(in[i], &tag, &text);
+		entry_kv(in->variants[i], &tag, &text);
 		len = strlen(text);
-		if (mnemo_text_lang_canon(tag, lang, sizeof(lang)) < 0) {
+		if (canon_lang(db, tag, buf, &lang) < 0) {
 			return mnemo_fault_set(f, MNEMO__ERROR_CODE__ERROR_CODE_INVALID_LANG,
 					       "variants", -1,
 					       "'%s' is not a BCP 47 language tag (e.g. fr, en-GB)",
 					       tag);
 		}
 		for (size_t j = 0; j < i; j++) {
-			if (strcmp(d->variants[j]->key, lang) == 0) {
+			if (strcmp(entry_key(d->variants[j]), lang) == 0) {
 				return mnemo_fault_set(f,
 						       MNEMO__ERROR_CODE__ERROR_CODE_INVALID_REQUEST,
 						       "variants", -1,
@@ -548,38 +1243,38 @@ check_variants(struct store_db *db, ProtobufCMessage *const *in, size_t n,
 					       -1, "the %s text has %zu bytes; the limit is %u", lang,
 					       len, db->lim.max_text_bytes);
 		}
-		mnemo__unit__variants_entry__init(v);
-		v->key = mnemo_arena_strdup(arena, lang);
-		v->value = (char *)text;
-		if (v->key == NULL) {
+		if (lang == buf) {
+			lang = mnemo_arena_strdup(arena, buf);
+		}
+		d->variants[i] = lang != NULL ? new_entry(arena, &mnemo__unit__variants_entry__descriptor,
+							  lang, text)
+					      : NULL;
+		if (d->variants[i] == NULL) {
 			return -ENOMEM;
 		}
-		d->variants[i] = v;
 	}
 	d->n_variants = n;
 	return 0;
 }
 
 static int
-check_meta(struct store_db *db, ProtobufCMessage *const *in, size_t n, struct mnemo_arena *arena,
+check_meta(struct store_db *db, const struct unit_input *in, struct mnemo_arena *arena,
 	   struct unit_draft *d, struct mnemo_fault *f)
 {
+	size_t n = in->n_meta;
+
 	if (n > db->lim.max_meta) {
 		return mnemo_fault_set(f, MNEMO__ERROR_CODE__ERROR_CODE_TOO_LARGE, "meta", -1,
 				       "a unit holds at most %u properties", db->lim.max_meta);
 	}
-	d->meta = mnemo_arena_alloc(arena, n * sizeof(*d->meta) + 1);
+	d->meta = new_list(arena, n);
 	if (d->meta == NULL) {
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < n; i++) {
-		Mnemo__Unit__MetaEntry *m = mnemo_arena_alloc(arena, sizeof(*m));
 		const char *key, *value;
 
-		if (m == NULL) {
-			return -ENOMEM;
-		}
-		entry_kv(in[i], &key, &value);
+		entry_kv(in->meta[i], &key, &value);
 		if (key[0] == '\0' || strlen(key) > MAX_META_KEY_BYTES ||
 		    strlen(value) > MAX_META_VALUE_BYTES) {
 			return mnemo_fault_set(f, MNEMO__ERROR_CODE__ERROR_CODE_INVALID_VALUE, "meta",
@@ -587,14 +1282,281 @@ check_meta(struct store_db *db, ProtobufCMessage *const *in, size_t n, struct mn
 					       "property names have 1-%d bytes and values at most %d",
 					       MAX_META_KEY_BYTES, MAX_META_VALUE_BYTES);
 		}
-		mnemo__unit__meta_entry__init(m);
-		m->key = (char *)key;
-		m->value = (char *)value;
-		d->meta[i] = m;
+		d->meta[i] = new_entry(arena, &mnemo__unit__meta_entry__descriptor, key, value);
+		if (d->meta[i] == NULL) {
+			return -ENOMEM;
+		}
 	}
 	d->n_meta = n;
 	return 0;
 }
+
+static uint64_t
+variant_key(struct unit_draft *d, size_t i)
+{
+	if (d->keys[i] == 0) {
+		const char *text = entry_value(d->variants[i]);
+
+		d->keys[i] = mnemo_tm_key_hash(text, strlen(text));
+		d->keys[i] += d->keys[i] == 0; /* 0 means "not computed yet" */
+	}
+	return d->keys[i];
+}
+
+static int
+check_markup(struct unit_draft *d, size_t variant, const char *lang,
+	     const char *text, struct mnemo_arena *arena, struct mnemo_fault *f)
+{
+	size_t len = strlen(text), plain_len = 0, at = 0;
+	char *plain = mnemo_arena_alloc(arena, len + 1);
+	const char *why = NULL;
+	char field[MNEMO_TEXT_LANG_MAX + 8];
+	uint64_t key;
+	int r;
+
+	snprintf(field, sizeof(field), "markup.%s", lang);
+	if (plain == NULL) {
+		return -ENOMEM;
+	}
+	if (len == 0) {
+		return mnemo_fault_set(f, MNEMO__ERROR_CODE__ERROR_CODE_INVALID_REQUEST, field, -1,
+				       "the %s markup is empty", lang);
+	}
+	if ((r = mnemo_tmx_markup_plain(text, len, plain, &plain_len, &at, &why)) == -EINVAL) {
+		return mnemo_fault_set(f, MNEMO__ERROR_CODE__ERROR_CODE_INVALID_VALUE, field,
+				       (int64_t)at,
+				       "the %s markup is not TMX <seg> content: %s (byte %zu)", lang,
+				       why, at);
+	}
+	if (r < 0) {
+		return r;
+	}
+	if (mnemo_text_check_utf8(plain, plain_len, &at) < 0) {
+		return mnemo_fault_set(f, MNEMO__ERROR_CODE__ERROR_CODE_INVALID_VALUE, field, -1,
+				       "the %s markup's character references make a NUL or invalid "
+				       "text",
+				       lang);
+	}
+	key = mnemo_tm_key_hash(plain, plain_len);
+	if (key + (key == 0) != variant_key(d, variant)) {
+		return mnemo_fault_set(f, MNEMO__ERROR_CODE__ERROR_CODE_INVALID_VALUE, field, -1,
+				       "the %s markup without its tags' native code is not the %s "
+				       "variant's text",
+				       lang, lang);
+	}
+	return 0;
+}
+
+/* markup, prev or next: language -> text, for languages the unit has a variant in. */
+static int
+check_lang_map(struct store_db *db, const char *name, ProtobufCMessage *const *in, size_t n,
+	       const ProtobufCMessageDescriptor *entry_type, struct mnemo_arena *arena,
+	       struct unit_draft *d, ProtobufCMessage ***ret, size_t *ret_n, struct mnemo_fault *f)
+{
+	ProtobufCMessage **out;
+
+	if (n > d->n_variants) {
+		return mnemo_fault_set(f, MNEMO__ERROR_CODE__ERROR_CODE_INVALID_REQUEST, name, -1,
+				       "%s has %zu languages, the unit's variants %zu", name, n,
+				       d->n_variants);
+	}
+	out = new_list(arena, n);
+	if (out == NULL) {
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		char buf[MNEMO_TEXT_LANG_MAX], field[MNEMO_TEXT_LANG_MAX + 8];
+		const char *tag, *text, *lang;
+		size_t v = d->n_variants;
+		int r;
+
+		entry_kv(in[i], &tag, &text);
+		if (canon_lang(db, tag, buf, &lang) < 0) {
+			return mnemo_fault_set(f, MNEMO__ERROR_CODE__ERROR_CODE_INVALID_LANG, name, -1,
+					       "'%s' is not a BCP 47 language tag (e.g. fr, en-GB)",
+					       tag);
+		}
+		snprintf(field, sizeof(field), "%s.%s", name, lang);
+		for (size_t j = 0; j < d->n_variants; j++) {
+			if (strcmp(entry_key(d->variants[j]), lang) == 0) {
+				v = j;
+			}
+		}
+		if (v == d->n_variants) {
+			return mnemo_fault_set(f, MNEMO__ERROR_CODE__ERROR_CODE_INVALID_REQUEST,
+					       field, -1,
+					       "%s has a %s entry but the unit has no %s variant",
+					       name, lang, lang);
+		}
+		for (size_t j = 0; j < i; j++) {
+			if (strcmp(entry_key(out[j]), entry_key(d->variants[v])) == 0) {
+				return mnemo_fault_set(f,
+						       MNEMO__ERROR_CODE__ERROR_CODE_INVALID_REQUEST,
+						       field, -1, "language %s is given twice (as '%s')",
+						       lang, tag);
+			}
+		}
+		if (strlen(text) > db->lim.max_text_bytes) {
+			return mnemo_fault_set(f, MNEMO__ERROR_CODE__ERROR_CODE_TOO_LARGE, field, -1,
+					       "the %s %s has %zu bytes; the limit is %u", lang, name,
+					       strlen(text), db->lim.max_text_bytes);
+		}
+		if (entry_type == &mnemo__unit__markup_entry__descriptor) {
+			r = check_markup(d, v, lang, text, arena, f);
+			if (r < 0) {
+				return r;
+			}
+		}
+		/* the variant's key string: canonical, and already in the arena */
+		out[i] = new_entry(arena, entry_type, entry_key(d->variants[v]), text);
+		if (out[i] == NULL) {
+			return -ENOMEM;
+		}
+	}
+	*ret = out;
+	*ret_n = n;
+	return 0;
+}
+
+static int
+check_string(const char *field, const char *value, size_t max, struct mnemo_fault *f)
+{
+	size_t len = strlen(value);
+
+	if (len > max) {
+		return mnemo_fault_set(f, MNEMO__ERROR_CODE__ERROR_CODE_INVALID_VALUE, field, -1,
+				       "%s has %zu bytes; the limit is %zu", field, len, max);
+	}
+	return 0;
+}
+
+/* Checks everything a unit's content must be (UTF-8 and NULs are the decoder's). */
+static int
+check_unit(struct store_db *db, const struct unit_input *in, struct mnemo_arena *arena,
+	   struct unit_draft *d, struct mnemo_fault *f)
+{
+	int r;
+
+	memset(d, 0, sizeof(*d));
+	r = check_variants(db, in, arena, d, f);
+	if (r == 0) {
+		r = check_meta(db, in, arena, d, f);
+	}
+	if (r == 0) {
+		r = check_lang_map(db, "markup", in->markup, in->n_markup,
+				   &mnemo__unit__markup_entry__descriptor, arena, d, &d->markup,
+				   &d->n_markup, f);
+	}
+	if (r == 0) {
+		r = check_lang_map(db, "prev", in->prev, in->n_prev,
+				   &mnemo__unit__prev_entry__descriptor, arena, d, &d->prev,
+				   &d->n_prev, f);
+	}
+	if (r == 0) {
+		r = check_lang_map(db, "next", in->next, in->n_next,
+				   &mnemo__unit__next_entry__descriptor, arena, d, &d->next,
+				   &d->n_next, f);
+	}
+	if (r == 0) {
+		r = check_string("origin", in->origin, MAX_ORIGIN_BYTES, f);
+	}
+	if (r == 0) {
+		r = check_string("user", in->user, MAX_NAME_BYTES, f);
+	}
+	if (r == 0) {
+		r = check_string("project", in->project, MAX_NAME_BYTES, f);
+	}
+	if (r == 0) {
+		r = check_string("domain", in->domain, MAX_NAME_BYTES, f);
+	}
+	if (r == 0) {
+		r = check_string("context", in->context, MAX_CONTEXT_BYTES, f);
+	}
+	if (r == 0 && (in->created_at < 0 || in->created_at > MAX_TIME_MS)) {
+		r = mnemo_fault_set(f, MNEMO__ERROR_CODE__ERROR_CODE_INVALID_VALUE, "created_at", -1,
+				    "created_at is Unix time in milliseconds, from 0 (now) to "
+				    "%" PRId64,
+				    MAX_TIME_MS);
+	}
+	if (r == 0) {
+		d->origin = in->origin;
+		d->user = in->user;
+		d->project = in->project;
+		d->domain = in->domain;
+		d->context = in->context;
+		d->created_at = in->created_at;
+	}
+	return r;
+}
+
+/* The draft's variants in language order: indexes into d->variants. */
+static void
+lang_order(const struct unit_draft *d, size_t *order)
+{
+	for (size_t i = 0; i < d->n_variants; i++) {
+		size_t j = i;
+
+		while (j > 0 && strcmp(entry_key(d->variants[order[j - 1]]),
+				       entry_key(d->variants[i])) > 0) {
+			order[j] = order[j - 1];
+			j--;
+		}
+		order[j] = i;
+	}
+}
+
+static uint64_t
+draft_dup_key(struct unit_draft *d, const size_t *order)
+{
+	uint64_t h = FNV_OFFSET;
+
+	for (size_t i = 0; i < d->n_variants; i++) {
+		h = dup_key_add(h, entry_key(d->variants[order[i]]), variant_key(d, order[i]));
+	}
+	return dup_key_end(h, d->context);
+}
+
+/* A live unit identical to the draft: the same exact key in every language, the same
+ * context. 1 with its id and seq, 0 when none. */
+static int
+find_duplicate(struct store_db *db, struct unit_draft *d, const size_t *order, uint64_t dup_key,
+	       uint64_t *ret_id, uint64_t *ret_seq)
+{
+	sqlite3_stmt *s = stmt(db, ST_FIND_DUP);
+	int rc, r = 0;
+
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)dup_key);
+	sqlite3_bind_text(s, 2, d->context, -1, SQLITE_STATIC);
+	while (r == 0 && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		sqlite3_stmt *k = stmt(db, ST_UNIT_KEYS);
+		size_t i = 0;
+		int same = 1;
+
+		sqlite3_bind_int64(k, 1, sqlite3_column_int64(s, 0));
+		while (same && (rc = sqlite3_step(k)) == SQLITE_ROW) {
+			same = i < d->n_variants &&
+			       strcmp((const char *)sqlite3_column_text(k, 0),
+				      entry_key(d->variants[order[i]])) == 0 &&
+			       (uint64_t)sqlite3_column_int64(k, 1) == variant_key(d, order[i]);
+			i++;
+		}
+		if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+			r = store_err_from_sqlite(rc);
+		} else if (same && i == d->n_variants) {
+			*ret_id = (uint64_t)sqlite3_column_int64(s, 0);
+			*ret_seq = (uint64_t)sqlite3_column_int64(s, 1);
+			r = 1;
+		}
+		sqlite3_reset(k);
+	}
+	if (r == 0 && rc != SQLITE_DONE) {
+		r = store_err_from_sqlite(rc);
+	}
+	sqlite3_reset(s);
+	return r;
+}
+
+/* ---- units: writing them ---------------------------------------------------------------- */
 
 static void *
 pack(struct mnemo_arena *arena, const ProtobufCMessage *m, size_t *ret_len)
@@ -609,129 +1571,194 @@ pack(struct mnemo_arena *arena, const ProtobufCMessage *m, size_t *ret_len)
 	return buf;
 }
 
-static int
-write_variants(struct store_db *db, uint64_t id, const struct unit_draft *d)
-{
-	sqlite3_stmt *s;
-	int r;
-
-	s = stmt(db, ST_DELETE_VARIANTS);
-	sqlite3_bind_int64(s, 1, (sqlite3_int64)id);
-	r = step_done(s);
-	for (size_t i = 0; r == 0 && i < d->n_variants; i++) {
-		const char *text = d->variants[i]->value;
-		size_t len = strlen(text);
-
-		s = stmt(db, ST_INSERT_VARIANT);
-		sqlite3_bind_int64(s, 1, (sqlite3_int64)id);
-		sqlite3_bind_text(s, 2, d->variants[i]->key, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 3, text, (int)len, SQLITE_STATIC);
-		sqlite3_bind_int64(s, 4, (sqlite3_int64)mnemo_tm_key_hash(text, len));
-		r = step_done(s);
-	}
-	return r;
-}
-
-static int
-log_change(struct store_db *db, uint64_t seq, Mnemo__ChangeOp op, const Mnemo__Unit *unit,
-	   int64_t at, struct mnemo_arena *arena)
-{
-	sqlite3_stmt *s = stmt(db, ST_INSERT_CHANGE);
-	size_t len;
-	void *blob = pack(arena, &unit->base, &len);
-
-	if (blob == NULL) {
-		return -ENOMEM;
-	}
-	sqlite3_bind_int64(s, 1, (sqlite3_int64)seq);
-	sqlite3_bind_int(s, 2, op);
-	sqlite3_bind_int64(s, 3, (sqlite3_int64)unit->id);
-	sqlite3_bind_int64(s, 4, at);
-	sqlite3_bind_blob(s, 5, blob, (int)len, SQLITE_STATIC);
-	return step_done(s);
-}
-
-static int
-unit_created_at(struct store_db *db, uint64_t id, int64_t *ret)
-{
-	sqlite3_stmt *s = stmt(db, ST_UNIT_CREATED);
-	int rc;
-
-	sqlite3_bind_int64(s, 1, (sqlite3_int64)id);
-	rc = sqlite3_step(s);
-	if (rc != SQLITE_ROW) {
-		return rc == SQLITE_DONE ? -ENOENT : store_err_from_sqlite(rc);
-	}
-	*ret = sqlite3_column_int64(s, 0);
-	sqlite3_reset(s);
-	return 0;
-}
-
-static int
-next_unit_id(struct store_db *db, uint64_t *ret)
-{
-	sqlite3_stmt *s = stmt(db, ST_NEXT_UNIT_ID);
-	int rc = sqlite3_step(s);
-
-	if (rc != SQLITE_ROW) {
-		return store_err_from_sqlite(rc);
-	}
-	*ret = (uint64_t)sqlite3_column_int64(s, 0);
-	sqlite3_reset(s);
-	return 0;
-}
-
+/* The unit's new state from a checked draft. */
 static Mnemo__Unit *
-new_unit(struct mnemo_arena *arena, uint64_t id, const struct unit_draft *d, uint64_t seq,
-	 int64_t created_at, int64_t changed_at)
+draft_unit(struct mnemo_arena *arena, uint64_t id, const struct unit_draft *d, uint64_t seq)
 {
 	Mnemo__Unit *u = mnemo_arena_alloc(arena, sizeof(*u));
 
 	if (u != NULL) {
 		mnemo__unit__init(u);
 		u->id = id;
-		if (d != NULL) {
-			u->variants = d->variants;
-			u->n_variants = d->n_variants;
-			u->meta = d->meta;
-			u->n_meta = d->n_meta;
-		}
 		u->seq = seq;
-		u->created_at = created_at;
-		u->changed_at = changed_at;
+		u->variants = (Mnemo__Unit__VariantsEntry **)d->variants;
+		u->n_variants = d->n_variants;
+		u->meta = (Mnemo__Unit__MetaEntry **)d->meta;
+		u->n_meta = d->n_meta;
+		u->markup = (Mnemo__Unit__MarkupEntry **)d->markup;
+		u->n_markup = d->n_markup;
+		u->prev = (Mnemo__Unit__PrevEntry **)d->prev;
+		u->n_prev = d->n_prev;
+		u->next = (Mnemo__Unit__NextEntry **)d->next;
+		u->n_next = d->n_next;
+		u->origin = (char *)d->origin;
+		u->project = (char *)d->project;
+		u->domain = (char *)d->domain;
+		u->context = (char *)d->context;
 	}
 	return u;
 }
 
+/* The variants' rows and their rows in the concordance index. */
 static int
-save_unit(struct store_db *db, const Mnemo__Unit *u, int is_new, struct mnemo_arena *arena)
+insert_variants(struct store_db *db, uint64_t id, struct unit_draft *d)
 {
-	sqlite3_stmt *s;
+	int r = 0;
+
+	for (size_t i = 0; r == 0 && i < d->n_variants; i++) {
+		const char *lang, *text;
+		sqlite3_stmt *s;
+		int64_t n;
+		int len;
+
+		entry_kv(d->variants[i], &lang, &text);
+		len = (int)strlen(text);
+		r = lang_id(db, lang, 1, &n);
+		if (r < 0) {
+			break;
+		}
+		s = stmt(db, ST_INSERT_VARIANT);
+		sqlite3_bind_int64(s, 1, (sqlite3_int64)id);
+		sqlite3_bind_text(s, 2, lang, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 3, text, len, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 4, (sqlite3_int64)variant_key(d, i));
+		r = step_done(s);
+		if (r == 0) {
+			s = stmt(db, ST_FTS_INSERT);
+			sqlite3_bind_int64(s, 1, fts_rowid(id, n));
+			sqlite3_bind_text(s, 2, text, len, SQLITE_STATIC);
+			r = step_done(s);
+		}
+	}
+	return r;
+}
+
+/* Removes the unit's variants and their rows in the concordance index (a contentless
+ * index forgets a row only when given its text again). */
+static int
+remove_variants(struct store_db *db, uint64_t id)
+{
+	sqlite3_stmt *old = stmt(db, ST_OLD_VARIANTS), *s;
+	int rc, r = 0;
+
+	sqlite3_bind_int64(old, 1, (sqlite3_int64)id);
+	while (r == 0 && (rc = sqlite3_step(old)) == SQLITE_ROW) {
+		int64_t n;
+
+		r = lang_id(db, (const char *)sqlite3_column_text(old, 0), 1, &n);
+		if (r == 0) {
+			s = stmt(db, ST_FTS_DELETE);
+			sqlite3_bind_int64(s, 1, fts_rowid(id, n));
+			sqlite3_bind_text(s, 2, (const char *)sqlite3_column_text(old, 1),
+					  sqlite3_column_bytes(old, 1), SQLITE_STATIC);
+			r = step_done(s);
+		}
+	}
+	if (r == 0 && rc != SQLITE_DONE) {
+		r = store_err_from_sqlite(rc);
+	}
+	sqlite3_reset(old);
+	if (r == 0) {
+		s = stmt(db, ST_DELETE_VARIANTS);
+		sqlite3_bind_int64(s, 1, (sqlite3_int64)id);
+		r = step_done(s);
+	}
+	return r;
+}
+
+static int
+log_change(struct store_db *db, uint64_t seq, Mnemo__ChangeOp op, uint64_t unit, int64_t at,
+	   const void *blob, size_t len)
+{
+	sqlite3_stmt *s = stmt(db, ST_INSERT_CHANGE);
+
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)seq);
+	sqlite3_bind_int(s, 2, op);
+	sqlite3_bind_int64(s, 3, (sqlite3_int64)unit);
+	sqlite3_bind_int64(s, 4, at);
+	sqlite3_bind_blob(s, 5, blob, (int)len, SQLITE_STATIC);
+	return step_done(s);
+}
+
+static int
+next_unit_id(struct store_db *db, uint64_t *ret)
+{
+	int64_t id = 0;
+	int r = step_int(stmt(db, ST_NEXT_UNIT_ID), &id);
+
+	if (r == 0) {
+		*ret = (uint64_t)id;
+	}
+	return r;
+}
+
+/* A new unit: its row, its variants, and the change that made it. */
+static int
+insert_unit(struct store_db *db, Mnemo__Unit *u, struct unit_draft *d, uint64_t dup_key,
+	    int64_t at, struct mnemo_arena *arena)
+{
+	sqlite3_stmt *s = stmt(db, ST_INSERT_UNIT);
 	size_t len;
-	void *blob = pack(arena, &u->base, &len);
+	void *blob;
 	int r;
 
+	if (u->id > MAX_UNIT_ID) {
+		return -EOVERFLOW;
+	}
+	blob = pack(arena, &u->base, &len);
 	if (blob == NULL) {
 		return -ENOMEM;
 	}
-	if (is_new) {
-		s = stmt(db, ST_INSERT_UNIT);
-		sqlite3_bind_int64(s, 1, (sqlite3_int64)u->id);
-		sqlite3_bind_int64(s, 2, (sqlite3_int64)u->seq);
-		sqlite3_bind_int64(s, 3, u->created_at);
-		sqlite3_bind_int64(s, 4, u->changed_at);
-		sqlite3_bind_blob(s, 5, blob, (int)len, SQLITE_STATIC);
-	} else {
-		s = stmt(db, ST_UPDATE_UNIT);
-		sqlite3_bind_int64(s, 1, (sqlite3_int64)u->seq);
-		sqlite3_bind_int64(s, 2, u->changed_at);
-		sqlite3_bind_blob(s, 3, blob, (int)len, SQLITE_STATIC);
-		sqlite3_bind_int64(s, 4, (sqlite3_int64)u->id);
-	}
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)u->id);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)u->seq);
+	sqlite3_bind_int64(s, 3, u->created_at);
+	sqlite3_bind_int64(s, 4, u->changed_at);
+	sqlite3_bind_blob(s, 5, blob, (int)len, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 6, (sqlite3_int64)dup_key);
+	sqlite3_bind_text(s, 7, u->context, -1, SQLITE_STATIC);
 	r = step_done(s);
 	if (r == 0) {
-		r = write_variants(db, u->id, &(struct unit_draft){.variants = u->variants,
-								    .n_variants = u->n_variants});
+		r = insert_variants(db, u->id, d);
+	}
+	if (r == 0) {
+		r = log_change(db, u->seq, MNEMO__CHANGE_OP__CHANGE_OP_ADD, u->id, at, blob, len);
+	}
+	return r;
+}
+
+/* A unit's new content: its row, its variants replaced, and the change. */
+static int
+replace_unit(struct store_db *db, Mnemo__Unit *u, struct unit_draft *d, int64_t at,
+	     struct mnemo_arena *arena)
+{
+	size_t order_buf[64], *order = order_buf, len;
+	sqlite3_stmt *s;
+	void *blob = pack(arena, &u->base, &len);
+	int r;
+
+	if (d->n_variants > 64) {
+		order = mnemo_arena_alloc(arena, d->n_variants * sizeof(*order));
+	}
+	if (blob == NULL || order == NULL) {
+		return -ENOMEM;
+	}
+	lang_order(d, order);
+	s = stmt(db, ST_UPDATE_UNIT);
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)u->seq);
+	sqlite3_bind_int64(s, 2, u->changed_at);
+	sqlite3_bind_blob(s, 3, blob, (int)len, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 4, (sqlite3_int64)draft_dup_key(d, order));
+	sqlite3_bind_text(s, 5, u->context, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 6, (sqlite3_int64)u->id);
+	r = step_done(s);
+	if (r == 0) {
+		r = remove_variants(db, u->id);
+	}
+	if (r == 0) {
+		r = insert_variants(db, u->id, d);
+	}
+	if (r == 0) {
+		r = log_change(db, u->seq, MNEMO__CHANGE_OP__CHANGE_OP_UPDATE, u->id, at, blob, len);
 	}
 	return r;
 }
@@ -743,14 +1770,67 @@ no_unit(struct mnemo_fault *f, uint64_t id)
 			       "no unit %" PRIu64, id);
 }
 
+/* What a write did: a change (change->unit set), or nothing because the unit was a
+ * duplicate of `existing` (its last change: existing_seq). */
+struct outcome {
+	uint64_t existing, existing_seq;
+};
+
+/* Adds a checked draft under a duplicates policy (not OVERWRITE). */
+static int
+add_draft(struct store_db *db, struct unit_draft *d, Mnemo__Duplicates policy, uint64_t id,
+	  uint64_t seq, int64_t at, struct mnemo_arena *arena, Mnemo__Update *change,
+	  struct outcome *out)
+{
+	size_t order_buf[64], *order = order_buf;
+	int64_t created = d->created_at != 0 ? d->created_at : at;
+	uint64_t dup_key;
+	int r;
+
+	if (d->n_variants > 64) {
+		order = mnemo_arena_alloc(arena, d->n_variants * sizeof(*order));
+		if (order == NULL) {
+			return -ENOMEM;
+		}
+	}
+	lang_order(d, order);
+	dup_key = draft_dup_key(d, order);
+	if (policy != MNEMO__DUPLICATES__DUPLICATES_KEEP) {
+		r = find_duplicate(db, d, order, dup_key, &out->existing, &out->existing_seq);
+		if (r != 0) {
+			return r < 0 ? r : 0; /* change->unit stays NULL */
+		}
+	}
+	if (id == 0) {
+		r = next_unit_id(db, &id);
+		if (r < 0) {
+			return r;
+		}
+	}
+	change->op = MNEMO__CHANGE_OP__CHANGE_OP_ADD;
+	change->unit = draft_unit(arena, id, d, seq);
+	if (change->unit == NULL) {
+		return -ENOMEM;
+	}
+	change->unit->created_at = created;
+	change->unit->changed_at = created; /* unchanged since it was made */
+	change->unit->created_by = (char *)d->user;
+	change->unit->changed_by = (char *)d->user;
+	return insert_unit(db, change->unit, d, dup_key, at, arena);
+}
+
 /* Executes a request that the ledger has not seen: the unit's new state, or -errno. */
 static int
 apply(struct store_db *db, const Mnemo__Envelope *req, uint64_t seq, int64_t at,
-      struct mnemo_arena *arena, Mnemo__Update *change, struct mnemo_fault *f)
+      struct mnemo_arena *arena, Mnemo__Update *change, struct outcome *out,
+      struct mnemo_fault *f)
 {
-	struct unit_draft d = {0};
-	int64_t created;
+	struct unit_input in;
+	struct unit_draft d;
+	Mnemo__Unit *old = NULL;
 	uint64_t id = 0;
+	size_t len;
+	void *blob;
 	sqlite3_stmt *s;
 	int r;
 
@@ -758,95 +1838,128 @@ apply(struct store_db *db, const Mnemo__Envelope *req, uint64_t seq, int64_t at,
 	case MNEMO__ENVELOPE__BODY_UNIT_ADD_REQUEST: {
 		const Mnemo__UnitAddRequest *a = req->unit_add_request;
 
-		r = check_variants(db, (ProtobufCMessage *const *)a->variants, a->n_variants,
-				   arena, &d, f);
-		if (r == 0) {
-			r = check_meta(db, (ProtobufCMessage *const *)a->meta, a->n_meta, arena, &d,
-				       f);
+		if (a->duplicates == MNEMO__DUPLICATES__DUPLICATES_OVERWRITE) {
+			return mnemo_fault_set(f, MNEMO__ERROR_CODE__ERROR_CODE_INVALID_VALUE,
+					       "duplicates", -1,
+					       "overwrite is for imports (it needs their source "
+					       "language); an add takes skip or keep");
 		}
-		if (r == 0) {
-			r = next_unit_id(db, &id);
+		if (a->duplicates > MNEMO__DUPLICATES__DUPLICATES_OVERWRITE) {
+			return mnemo_fault_set(f, MNEMO__ERROR_CODE__ERROR_CODE_INVALID_VALUE,
+					       "duplicates", -1, "duplicates is skip or keep");
 		}
+		input_from_add(a, &in);
+		r = check_unit(db, &in, arena, &d, f);
 		if (r < 0) {
 			return r;
 		}
-		change->op = MNEMO__CHANGE_OP__CHANGE_OP_ADD;
-		change->unit = new_unit(arena, id, &d, seq, at, at);
-		return change->unit ? save_unit(db, change->unit, 1, arena) : -ENOMEM;
+		return add_draft(db, &d, a->duplicates, 0, seq, at, arena, change, out);
 	}
 	case MNEMO__ENVELOPE__BODY_UNIT_UPDATE_REQUEST: {
 		const Mnemo__UnitUpdateRequest *u = req->unit_update_request;
 
-		r = unit_created_at(db, u->id, &created);
+		r = read_unit(db, ST_UNIT_ROW, u->id, arena, &old);
 		if (r == -ENOENT) {
 			return no_unit(f, u->id);
-		}
-		if (r == 0) {
-			r = check_variants(db, (ProtobufCMessage *const *)u->variants,
-					   u->n_variants, arena, &d, f);
-		}
-		if (r == 0) {
-			r = check_meta(db, (ProtobufCMessage *const *)u->meta, u->n_meta, arena,
-				       &d, f);
 		}
 		if (r < 0) {
 			return r;
 		}
+		input_from_update(u, &in);
+		r = check_unit(db, &in, arena, &d, f);
+		if (r < 0) {
+			return r;
+		}
 		change->op = MNEMO__CHANGE_OP__CHANGE_OP_UPDATE;
-		change->unit = new_unit(arena, u->id, &d, seq, created, at);
-		return change->unit ? save_unit(db, change->unit, 0, arena) : -ENOMEM;
+		change->unit = draft_unit(arena, u->id, &d, seq);
+		if (change->unit == NULL) {
+			return -ENOMEM;
+		}
+		change->unit->created_at = old->created_at;
+		change->unit->created_by = old->created_by;
+		change->unit->changed_at = at;
+		change->unit->changed_by = (char *)d.user;
+		change->unit->usage_count = old->usage_count;
+		change->unit->used_at = old->used_at;
+		return replace_unit(db, change->unit, &d, at, arena);
 	}
-	case MNEMO__ENVELOPE__BODY_UNIT_DELETE_REQUEST:
-		id = req->unit_delete_request->id;
-		r = unit_created_at(db, id, &created);
+	case MNEMO__ENVELOPE__BODY_UNIT_USE_REQUEST:
+		id = req->unit_use_request->id;
+		r = read_unit(db, ST_UNIT_ROW, id, arena, &old);
 		if (r == -ENOENT) {
 			return no_unit(f, id);
 		}
 		if (r < 0) {
 			return r;
 		}
-		s = stmt(db, ST_DELETE_UNIT); /* variants go with it (ON DELETE CASCADE) */
-		sqlite3_bind_int64(s, 1, (sqlite3_int64)id);
+		old->seq = seq;
+		old->usage_count += old->usage_count < UINT32_MAX;
+		old->used_at = at;
+		blob = pack(arena, &old->base, &len);
+		if (blob == NULL) {
+			return -ENOMEM;
+		}
+		s = stmt(db, ST_TOUCH_UNIT);
+		sqlite3_bind_int64(s, 1, (sqlite3_int64)seq);
+		sqlite3_bind_blob(s, 2, blob, (int)len, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 3, (sqlite3_int64)id);
 		r = step_done(s);
+		if (r == 0) {
+			r = log_change(db, seq, MNEMO__CHANGE_OP__CHANGE_OP_UPDATE, id, at, blob, len);
+		}
+		change->op = MNEMO__CHANGE_OP__CHANGE_OP_UPDATE;
+		change->unit = old;
+		return r;
+	case MNEMO__ENVELOPE__BODY_UNIT_DELETE_REQUEST:
+		id = req->unit_delete_request->id;
+		r = read_unit(db, ST_UNIT_ROW, id, arena, &old);
+		if (r == -ENOENT) {
+			return no_unit(f, id);
+		}
+		if (r == 0) {
+			r = remove_variants(db, id);
+		}
+		if (r == 0) {
+			s = stmt(db, ST_DELETE_UNIT);
+			sqlite3_bind_int64(s, 1, (sqlite3_int64)id);
+			r = step_done(s);
+		}
 		change->op = MNEMO__CHANGE_OP__CHANGE_OP_DELETE;
-		change->unit = new_unit(arena, id, NULL, seq, created, at);
-		return r == 0 && change->unit == NULL ? -ENOMEM : r;
+		change->unit = mnemo_arena_alloc(arena, sizeof(*change->unit));
+		if (r == 0 && change->unit == NULL) {
+			r = -ENOMEM;
+		}
+		if (r == 0) {
+			mnemo__unit__init(change->unit);
+			change->unit->id = id;
+			change->unit->seq = seq;
+			change->unit->created_at = old->created_at;
+			change->unit->changed_at = at;
+			blob = pack(arena, &change->unit->base, &len);
+			r = blob != NULL ? log_change(db, seq, MNEMO__CHANGE_OP__CHANGE_OP_DELETE, id,
+						      at, blob, len)
+					 : -ENOMEM;
+		}
+		return r;
 	default:
 		return mnemo_fault_set(f, MNEMO__ERROR_CODE__ERROR_CODE_INVALID_REQUEST, "", -1,
 				       "not a write request");
 	}
 }
 
-static uint64_t
-fnv1a64_more(uint64_t h, const void *p, size_t n)
-{
-	const uint8_t *b = p;
-
-	for (size_t i = 0; i < n; i++) {
-		h = (h ^ b[i]) * 0x100000001b3ull;
-	}
-	return h;
-}
-
-static uint64_t
-fnv1a64(const void *p, size_t n)
-{
-	return fnv1a64_more(0xcbf29ce484222325ull, p, n);
-}
+/* ---- the idempotency ledger ------------------------------------------------------------ */
 
 static int
 by_key(const void *a, const void *b)
 {
-	const char *ka, *kb, *unused;
-
-	entry_kv(*(ProtobufCMessage *const *)a, &ka, &unused);
-	entry_kv(*(ProtobufCMessage *const *)b, &kb, &unused);
-	return strcmp(ka, kb);
+	return strcmp(entry_key(*(ProtobufCMessage *const *)a),
+		      entry_key(*(ProtobufCMessage *const *)b));
 }
 
 /* A hash of what a write asks for, the same whatever order its maps' entries came in (a
  * client retrying may serialise its JSON object in another order): the message packed
- * with its maps left out, then each map's entries sorted by key. */
+ * with its maps left out, then each map's entries sorted by key. Every field counts, the
+ * ones added later (markup, origin, user, context, ...) too. */
 static int
 payload_hash(const ProtobufCMessage *body, struct mnemo_arena *arena, uint64_t *ret)
 {
@@ -870,7 +1983,7 @@ payload_hash(const ProtobufCMessage *body, struct mnemo_arena *arena, uint64_t *
 	if (packed == NULL) {
 		return -ENOMEM;
 	}
-	h = fnv1a64(packed, len);
+	h = fnv1a64_more(FNV_OFFSET, packed, len);
 	for (unsigned i = 0; i < d->n_fields; i++) {
 		const ProtobufCFieldDescriptor *fd = &d->fields[i];
 		size_t n;
@@ -884,9 +1997,12 @@ payload_hash(const ProtobufCMessage *body, struct mnemo_arena *arena, uint64_t *
 		if (sorted == NULL) {
 			return -ENOMEM;
 		}
-		memcpy(sorted, *(ProtobufCMessage *const *)((const char *)body + fd->offset),
-		       n * sizeof(*sorted));
-		qsort(sorted, n, sizeof(*sorted), by_key);
+		if (n > 0) { /* an empty map's list is NULL, not for memcpy */
+			memcpy(sorted,
+			       *(ProtobufCMessage *const *)((const char *)body + fd->offset),
+			       n * sizeof(*sorted));
+			qsort(sorted, n, sizeof(*sorted), by_key);
+		}
 		h = fnv1a64_more(h, &fd->id, sizeof(fd->id));
 		for (size_t k = 0; k < n; k++) {
 			const char *key, *value;
@@ -985,6 +2101,506 @@ record_request(struct store_db *db, const char *key, uint64_t hash,
 	return step_done(s);
 }
 
+/* ---- imports ---------------------------------------------------------------------------- */
+
+struct import_row {
+	int exists, committed;
+	Mnemo__Duplicates duplicates;
+	char source[MNEMO_TEXT_LANG_MAX];
+	uint64_t received, last_batch;
+	Mnemo__ImportReply *reply; /* when committed */
+};
+
+static int
+import_get(struct store_db *db, const char *id, struct mnemo_arena *arena, struct import_row *row)
+{
+	sqlite3_stmt *s = stmt(db, ST_IMPORT_GET);
+	int rc;
+
+	memset(row, 0, sizeof(*row));
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_DONE) {
+		return 0;
+	}
+	if (rc != SQLITE_ROW) {
+		return store_err_from_sqlite(rc);
+	}
+	row->exists = 1;
+	row->committed = sqlite3_column_int(s, 0);
+	row->duplicates = (Mnemo__Duplicates)sqlite3_column_int(s, 1);
+	snprintf(row->source, sizeof(row->source), "%s", (const char *)sqlite3_column_text(s, 2));
+	row->received = (uint64_t)sqlite3_column_int64(s, 3);
+	row->last_batch = (uint64_t)sqlite3_column_int64(s, 4);
+	if (row->committed) {
+		ProtobufCAllocator alloc = {arena_alloc, arena_free, arena};
+
+		row->reply = mnemo__import_reply__unpack(&alloc, (size_t)sqlite3_column_bytes(s, 5),
+							 sqlite3_column_blob(s, 5));
+		if (row->reply == NULL) {
+			sqlite3_reset(s);
+			return -EIO;
+		}
+	}
+	sqlite3_reset(s);
+	return 0;
+}
+
+static int
+import_put(struct store_db *db, const char *id, const struct import_row *row, int64_t at,
+	   struct mnemo_arena *arena)
+{
+	sqlite3_stmt *s = stmt(db, ST_IMPORT_PUT);
+	size_t len = 0;
+	void *blob = NULL;
+
+	if (row->reply != NULL) {
+		blob = pack(arena, &row->reply->base, &len);
+		if (blob == NULL) {
+			return -ENOMEM;
+		}
+	}
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 2, row->committed);
+	sqlite3_bind_int(s, 3, row->duplicates);
+	sqlite3_bind_text(s, 4, row->source, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 5, (sqlite3_int64)row->received);
+	sqlite3_bind_int64(s, 6, (sqlite3_int64)row->last_batch);
+	sqlite3_bind_int64(s, 7, at);
+	if (blob != NULL) {
+		sqlite3_bind_blob(s, 8, blob, (int)len, SQLITE_STATIC);
+	}
+	return step_done(s);
+}
+
+static int
+drop_batches(struct store_db *db, const char *id)
+{
+	sqlite3_stmt *s = stmt(db, ST_BATCHES_DELETE);
+
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+	return step_done(s);
+}
+
+/* Puts "unit POS: " before a fault about one unit of an import; its field becomes
+ * units[index].field (index: in the request, or the position when index is -1). */
+static int
+unit_fault(struct mnemo_fault *f, int r, uint64_t pos, int64_t index)
+{
+	char message[sizeof(f->message)], field[sizeof(f->field)];
+
+	if (f->code == MNEMO__ERROR_CODE__ERROR_CODE_UNSPECIFIED) {
+		return r; /* not about the unit: out of memory, I/O */
+	}
+	snprintf(message, sizeof(message), "%s", f->message);
+	if (index >= 0) {
+		snprintf(field, sizeof(field), "units[%" PRId64 "]%s%.64s", index,
+			 f->field[0] ? "." : "", f->field);
+	} else {
+		snprintf(field, sizeof(field), "units");
+	}
+	mnemo_fault_set(f, f->code, field, f->offset, "unit %" PRIu64 ": %s", pos, message);
+	return r;
+}
+
+/* OVERWRITE: the live unit with the draft's source-language key and context gets the
+ * draft's other languages (variants, markup, prev, next; the languages only it has stay)
+ * and its other fields. 1 when one was overwritten, 0 when there is none. */
+static int
+overwrite(struct store_db *db, struct unit_draft *d, const char *source, uint64_t seq,
+	  int64_t at, struct mnemo_arena *arena)
+{
+	sqlite3_stmt *s;
+	Mnemo__Unit *old, *u;
+	struct unit_draft m;
+	size_t src = d->n_variants;
+	int64_t id = 0;
+	int r;
+
+	for (size_t i = 0; i < d->n_variants; i++) {
+		if (strcmp(entry_key(d->variants[i]), source) == 0) {
+			src = i;
+		}
+	}
+	if (src == d->n_variants) {
+		return 0; /* nothing to match: it is added */
+	}
+	s = stmt(db, ST_FIND_SOURCE);
+	sqlite3_bind_text(s, 1, source, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)variant_key(d, src));
+	sqlite3_bind_text(s, 3, d->context, -1, SQLITE_STATIC);
+	r = step_int(s, &id);
+	if (r == -ENOENT) {
+		return 0;
+	}
+	if (r == 0) {
+		r = read_unit(db, ST_UNIT_ROW, (uint64_t)id, arena, &old);
+	}
+	if (r < 0) {
+		return r;
+	}
+	/* Merge, per map: the old unit's entries in the source language and in languages
+	 * the draft has no variant in, then the draft's entries in its other languages. */
+	memset(&m, 0, sizeof(m));
+	{
+		struct {
+			ProtobufCMessage **old;
+			size_t n_old;
+			ProtobufCMessage **new;
+			size_t n_new;
+			ProtobufCMessage ***out;
+			size_t *n_out;
+		} maps[] = {
+			{(ProtobufCMessage **)old->variants, old->n_variants, d->variants,
+			 d->n_variants, &m.variants, &m.n_variants},
+			{(ProtobufCMessage **)old->markup, old->n_markup, d->markup, d->n_markup,
+			 &m.markup, &m.n_markup},
+			{(ProtobufCMessage **)old->prev, old->n_prev, d->prev, d->n_prev, &m.prev,
+			 &m.n_prev},
+			{(ProtobufCMessage **)old->next, old->n_next, d->next, d->n_next, &m.next,
+			 &m.n_next},
+		};
+
+		for (size_t k = 0; k < sizeof(maps) / sizeof(maps[0]); k++) {
+			ProtobufCMessage **out = new_list(arena, maps[k].n_old + maps[k].n_new);
+			size_t n = 0;
+
+			if (out == NULL) {
+				return -ENOMEM;
+			}
+			for (size_t i = 0; i < maps[k].n_old; i++) {
+				const char *lang = entry_key(maps[k].old[i]);
+				int replaced = 0;
+
+				for (size_t j = 0; j < d->n_variants; j++) {
+					replaced |= j != src &&
+						    strcmp(entry_key(d->variants[j]), lang) == 0;
+				}
+				if (!replaced) {
+					out[n++] = maps[k].old[i];
+				}
+			}
+			for (size_t i = 0; i < maps[k].n_new; i++) {
+				if (strcmp(entry_key(maps[k].new[i]), source) != 0) {
+					out[n++] = maps[k].new[i];
+				}
+			}
+			*maps[k].out = out;
+			*maps[k].n_out = n;
+		}
+	}
+	if (m.n_variants > db->lim.max_variants) {
+		return -E2BIG;
+	}
+	m.keys = mnemo_arena_zalloc(arena, m.n_variants * sizeof(*m.keys));
+	if (m.keys == NULL) {
+		return -ENOMEM;
+	}
+	m.meta = d->meta;
+	m.n_meta = d->n_meta;
+	m.origin = d->origin;
+	m.user = d->user;
+	m.project = d->project;
+	m.domain = d->domain;
+	m.context = d->context;
+	u = draft_unit(arena, (uint64_t)id, &m, seq);
+	if (u == NULL) {
+		return -ENOMEM;
+	}
+	u->created_at = old->created_at;
+	u->created_by = old->created_by;
+	u->changed_at = at;
+	u->changed_by = (char *)d->user;
+	u->usage_count = old->usage_count;
+	u->used_at = old->used_at;
+	r = replace_unit(db, u, &m, at, arena);
+	return r < 0 ? r : 1;
+}
+
+/* Makes every staged unit of the import a unit, in the caller's transaction; on failure
+ * the caller rolls it all back. */
+static int
+import_commit(struct store_db *db, const char *id, const struct import_row *row, int64_t at,
+	      Mnemo__ImportReply *rep, struct mnemo_fault *f)
+{
+	Mnemo__Duplicates policy = row->duplicates != MNEMO__DUPLICATES__DUPLICATES_UNSPECIFIED
+					   ? row->duplicates
+					   : MNEMO__DUPLICATES__DUPLICATES_SKIP;
+	struct mnemo_arena batch_arena, unit_arena;
+	ProtobufCAllocator alloc = {arena_alloc, arena_free, &batch_arena};
+	uint64_t seq = db->last_seq, next_id = 0;
+	sqlite3_stmt *s;
+	int r, rc = SQLITE_DONE;
+
+	if (policy == MNEMO__DUPLICATES__DUPLICATES_OVERWRITE && row->source[0] == '\0') {
+		return mnemo_fault_set(f, MNEMO__ERROR_CODE__ERROR_CODE_MISSING_FIELD, "source", -1,
+				       "duplicates overwrite needs the import's source language");
+	}
+	r = next_unit_id(db, &next_id);
+	if (r < 0) {
+		return r;
+	}
+	mnemo_arena_init(&batch_arena, 0);
+	mnemo_arena_init(&unit_arena, 0);
+	s = stmt(db, ST_BATCHES);
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+	while (r == 0 && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		uint64_t first = (uint64_t)sqlite3_column_int64(s, 0);
+		Mnemo__ImportRequest *batch;
+
+		mnemo_arena_reset(&batch_arena);
+		batch = mnemo__import_request__unpack(&alloc, (size_t)sqlite3_column_bytes(s, 1),
+						      sqlite3_column_blob(s, 1));
+		if (batch == NULL) {
+			r = -EIO;
+			break;
+		}
+		for (size_t i = 0; r == 0 && i < batch->n_units; i++) {
+			Mnemo__Update change = MNEMO__UPDATE__INIT;
+			struct outcome out = {0};
+			struct unit_input in;
+			struct unit_draft d;
+
+			mnemo_arena_reset(&unit_arena);
+			input_from_add(batch->units[i], &in);
+			r = check_unit(db, &in, &unit_arena, &d, f);
+			if (r < 0) {
+				r = unit_fault(f, r, first + i, -1);
+				break;
+			}
+			if (policy == MNEMO__DUPLICATES__DUPLICATES_OVERWRITE) {
+				r = overwrite(db, &d, row->source, seq + 1, at, &unit_arena);
+				if (r == -E2BIG) {
+					r = unit_fault(
+						f,
+						mnemo_fault_set(
+							f, MNEMO__ERROR_CODE__ERROR_CODE_TOO_LARGE,
+							"variants", -1,
+							"overwriting unit with its languages would "
+							"make more than %u",
+							db->lim.max_variants),
+						first + i, -1);
+				}
+				if (r != 0) {
+					seq += r > 0;
+					rep->updated += r > 0;
+					r = r < 0 ? r : 0;
+					continue;
+				}
+			}
+			r = add_draft(db, &d, policy, next_id, seq + 1, at, &unit_arena, &change,
+				      &out);
+			if (r == 0 && change.unit == NULL) {
+				rep->skipped++;
+			} else if (r == 0) {
+				seq++;
+				next_id++;
+				rep->added++;
+			}
+		}
+	}
+	if (r == 0 && rc != SQLITE_DONE) {
+		r = store_err_from_sqlite(rc);
+	}
+	sqlite3_reset(s);
+	mnemo_arena_fini(&batch_arena);
+	mnemo_arena_fini(&unit_arena);
+	if (r == 0) {
+		r = drop_batches(db, id);
+	}
+	if (r == 0) {
+		rep->received = row->received;
+		if (seq > db->last_seq) {
+			rep->first_seq = db->last_seq + 1;
+			rep->last_seq = seq;
+		}
+		db->last_seq = seq;
+	}
+	return r;
+}
+
+/* The batch's units, packed for staging. */
+static void *
+pack_batch(const Mnemo__ImportRequest *req, struct mnemo_arena *arena, size_t *ret_len)
+{
+	Mnemo__ImportRequest batch = MNEMO__IMPORT_REQUEST__INIT;
+
+	batch.units = req->units;
+	batch.n_units = req->n_units;
+	return pack(arena, &batch.base, ret_len);
+}
+
+static int
+import_write(struct store_db *db, const Mnemo__Envelope *env, struct mnemo_arena *arena,
+	     Mnemo__Envelope *reply, struct mnemo_fault *f)
+{
+	const Mnemo__ImportRequest *req = env->import_request;
+	Mnemo__ImportReply *rep = mnemo_arena_alloc(arena, sizeof(*rep));
+	int64_t at = mnemo_clock_unix_ms();
+	char source_buf[MNEMO_TEXT_LANG_MAX];
+	const char *source = "";
+	struct import_row row;
+	uint64_t batch_hash;
+	size_t id_len = strlen(req->import_id);
+	int r, resent;
+
+	if (rep == NULL) {
+		return -ENOMEM;
+	}
+	mnemo__import_reply__init(rep);
+	rep->import_id = req->import_id;
+	if (id_len == 0) {
+		return mnemo_fault_set(f, MNEMO__ERROR_CODE__ERROR_CODE_MISSING_FIELD, "import_id",
+				       -1, "'import_id' (chosen by the client) is required");
+	}
+	if (id_len > MAX_IMPORT_ID_BYTES) {
+		return mnemo_fault_set(f, MNEMO__ERROR_CODE__ERROR_CODE_INVALID_VALUE, "import_id",
+				       -1, "import_id is longer than %d bytes",
+				       MAX_IMPORT_ID_BYTES);
+	}
+	if (req->duplicates > MNEMO__DUPLICATES__DUPLICATES_OVERWRITE) {
+		return mnemo_fault_set(f, MNEMO__ERROR_CODE__ERROR_CODE_INVALID_VALUE, "duplicates",
+				       -1, "duplicates is skip, keep or overwrite");
+	}
+	if (req->source[0] != '\0' && canon_lang(db, req->source, source_buf, &source) < 0) {
+		return mnemo_fault_set(f, MNEMO__ERROR_CODE__ERROR_CODE_INVALID_LANG, "source", -1,
+				       "'%s' is not a BCP 47 language tag (e.g. fr, en-GB)",
+				       req->source);
+	}
+	if (req->abort && (req->commit || req->n_units > 0)) {
+		return mnemo_fault_set(f, MNEMO__ERROR_CODE__ERROR_CODE_INVALID_REQUEST, "abort", -1,
+				       "abort drops the import: send it without units or commit");
+	}
+	r = import_get(db, req->import_id, arena, &row);
+	if (r < 0) {
+		return r;
+	}
+	/* nng resends a request (same envelope) whose answer it did not get: stage once. */
+	batch_hash = fnv1a64_more(FNV_OFFSET, &env->request_id, sizeof(env->request_id));
+	batch_hash = fnv1a64_more(batch_hash, &req->n_units, sizeof(req->n_units));
+	resent = row.exists && env->request_id != 0 && row.last_batch == batch_hash;
+	reply->body_case = MNEMO__ENVELOPE__BODY_IMPORT_REPLY;
+	reply->import_reply = rep;
+	if (row.committed) {
+		/* The batch that came with the commit, resent, is a repeat of the commit. */
+		if ((req->n_units > 0 && !resent) || req->abort) {
+			return mnemo_fault_set(f, MNEMO__ERROR_CODE__ERROR_CODE_CONFLICT, "import_id",
+					       -1,
+					       "import '%s' was committed; choose another import_id",
+					       req->import_id);
+		}
+		reply->import_reply = row.reply; /* a repeat of the commit, or a question */
+		return 0;
+	}
+	if (req->abort) {
+		r = drop_batches(db, req->import_id);
+		if (r == 0 && row.exists) {
+			sqlite3_stmt *s = stmt(db, ST_IMPORT_DELETE);
+
+			sqlite3_bind_text(s, 1, req->import_id, -1, SQLITE_STATIC);
+			r = step_done(s);
+		}
+		return r;
+	}
+	/* Its settings: given once (by any request), then the same or nothing. */
+	if (req->duplicates != MNEMO__DUPLICATES__DUPLICATES_UNSPECIFIED) {
+		if (row.duplicates != MNEMO__DUPLICATES__DUPLICATES_UNSPECIFIED &&
+		    row.duplicates != req->duplicates) {
+			return mnemo_fault_set(f, MNEMO__ERROR_CODE__ERROR_CODE_INVALID_VALUE,
+					       "duplicates", -1,
+					       "import '%s' was started with another duplicates "
+					       "policy",
+					       req->import_id);
+		}
+		row.duplicates = req->duplicates;
+	}
+	if (source[0] != '\0') {
+		if (row.source[0] != '\0' && strcmp(row.source, source) != 0) {
+			return mnemo_fault_set(f, MNEMO__ERROR_CODE__ERROR_CODE_INVALID_VALUE,
+					       "source", -1,
+					       "import '%s' was started with source %s",
+					       req->import_id, row.source);
+		}
+		snprintf(row.source, sizeof(row.source), "%s", source);
+	}
+	rep->received = row.received;
+	if (req->n_units == 0 && !req->commit) {
+		/* A question: how many are held (resume from there). It keeps the import
+		 * alive; an unknown one is not created. */
+		return row.exists ? import_put(db, req->import_id, &row, at, arena) : 0;
+	}
+	if (req->n_units > 0 && !resent) {
+		sqlite3_stmt *s;
+		void *blob;
+		size_t len;
+
+		struct mnemo_arena scratch;
+
+		mnemo_arena_init(&scratch, 0);
+		for (size_t i = 0; r == 0 && i < req->n_units; i++) {
+			struct unit_input in;
+			struct unit_draft d;
+
+			mnemo_arena_reset(&scratch);
+			input_from_add(req->units[i], &in);
+			r = check_unit(db, &in, &scratch, &d, f);
+			if (r < 0) {
+				r = unit_fault(f, r, row.received + i, (int64_t)i);
+			}
+		}
+		mnemo_arena_fini(&scratch);
+		if (r < 0) {
+			return r;
+		}
+		blob = pack_batch(req, arena, &len);
+		if (blob == NULL) {
+			return -ENOMEM;
+		}
+		s = stmt(db, ST_BATCH_INSERT);
+		sqlite3_bind_text(s, 1, req->import_id, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 2, (sqlite3_int64)row.received);
+		sqlite3_bind_blob(s, 3, blob, (int)len, SQLITE_STATIC);
+		r = step_done(s);
+		if (r < 0) {
+			return r;
+		}
+		row.received += req->n_units;
+		row.last_batch = batch_hash;
+	}
+	rep->received = row.received;
+	if (req->commit) {
+		r = import_commit(db, req->import_id, &row, at, rep, f);
+		if (r < 0) {
+			return r;
+		}
+		row.committed = 1;
+		row.reply = rep;
+	}
+	row.exists = 1;
+	return import_put(db, req->import_id, &row, at, arena);
+}
+
+int
+store_db_expire_imports(struct store_db *db, int64_t before_ms, uint64_t *ret_dropped)
+{
+	sqlite3_stmt *s = stmt(db, ST_EXPIRE_BATCHES);
+	int r;
+
+	sqlite3_bind_int64(s, 1, before_ms);
+	r = step_done(s);
+	if (r == 0) {
+		s = stmt(db, ST_EXPIRE_IMPORTS);
+		sqlite3_bind_int64(s, 1, before_ms);
+		r = step_done(s);
+	}
+	if (r == 0) {
+		*ret_dropped = (uint64_t)sqlite3_changes(db->conn);
+	}
+	return r;
+}
+
+/* ---- every write ------------------------------------------------------------------------ */
+
 int
 store_db_write(struct store_db *db, const Mnemo__Envelope *req, struct mnemo_arena *arena,
 	       Mnemo__Envelope *reply, Mnemo__Update **ret_update, struct mnemo_fault *f)
@@ -993,16 +2609,20 @@ store_db_write(struct store_db *db, const Mnemo__Envelope *req, struct mnemo_are
 	int64_t at = mnemo_clock_unix_ms();
 	Mnemo__UnitWriteReply *wr;
 	Mnemo__Update *change;
+	struct outcome out = {0};
 	const char *key = NULL;
 	uint64_t hash = 0;
 	int r;
 
+	*ret_update = NULL;
+	if (req->body_case == MNEMO__ENVELOPE__BODY_IMPORT_REQUEST) {
+		return import_write(db, req, arena, reply, f);
+	}
 	r = request_key(req, arena, &key, &hash, f);
 	if (r == 0) {
 		r = find_request(db, key, hash, arena, reply, f);
 	}
 	if (r != 0) {
-		*ret_update = NULL;
 		return r < 0 ? r : 0;
 	}
 	change = mnemo_arena_alloc(arena, sizeof(*change));
@@ -1011,23 +2631,29 @@ store_db_write(struct store_db *db, const Mnemo__Envelope *req, struct mnemo_are
 		return -ENOMEM;
 	}
 	mnemo__update__init(change);
-	change->seq = seq;
-	r = apply(db, req, seq, at, arena, change, f);
-	if (r == 0) {
-		r = log_change(db, seq, change->op, change->unit, at, arena);
-	}
 	mnemo__unit_write_reply__init(wr);
-	wr->unit = change->unit != NULL ? change->unit->id : 0;
-	wr->seq = seq;
-	if (r == 0) {
-		r = record_request(db, key, hash, wr, at, arena);
-	}
+	change->seq = seq;
+	r = apply(db, req, seq, at, arena, change, &out, f);
 	if (r < 0) {
 		return r;
 	}
-	db->last_seq = seq;
+	if (change->unit != NULL) {
+		wr->unit = change->unit->id;
+		wr->seq = seq;
+	} else {
+		/* A duplicate: the unit that has it all already, at its last change. */
+		wr->unit = out.existing;
+		wr->seq = out.existing_seq;
+	}
+	r = record_request(db, key, hash, wr, at, arena);
+	if (r < 0) {
+		return r;
+	}
+	if (change->unit != NULL) {
+		db->last_seq = seq;
+		*ret_update = change;
+	}
 	reply->body_case = MNEMO__ENVELOPE__BODY_UNIT_WRITE_REPLY;
 	reply->unit_write_reply = wr;
-	*ret_update = change;
 	return 0;
 }

@@ -1,6 +1,7 @@
-/* The store's SQLite database: translation units, their variants, the change log and the
- * idempotency ledger. Only the store opens it. One writer connection (used by the writer
- * thread, inside transactions it groups) and any number of read connections. */
+/* The store's SQLite database: translation units, their variants, the change log, the
+ * idempotency ledger, the concordance index and staged imports. Only the store opens it.
+ * One writer connection (used by the writer thread, inside transactions it groups) and any
+ * number of read connections. */
 #pragma once
 
 #include <stdint.h>
@@ -12,13 +13,15 @@
 struct store_db;
 
 struct store_db_limits {
-	uint32_t max_text_bytes; /* one variant's text */
+	uint32_t max_text_bytes; /* one variant's text (and its markup, prev, next) */
 	uint32_t max_variants;   /* languages in one unit */
 	uint32_t max_meta;       /* properties in one unit */
 };
 
-/* Opens (creating the file and schema if needed) in WAL mode. synchronous_full: every
- * commit survives power loss (FULL); otherwise only process crashes (NORMAL). */
+/* Opens (creating the file and schema if needed, migrating a database made by an older
+ * mnemo) in WAL mode. synchronous_full: every commit survives power loss (FULL);
+ * otherwise only process crashes (NORMAL). -ENOTSUP for a database made by a newer
+ * mnemo. */
 int store_db_open(const char *path, int read_only, int synchronous_full,
 		  const struct store_db_limits *lim, struct store_db **ret);
 void store_db_close(struct store_db *db);
@@ -33,6 +36,12 @@ int store_db_updates(struct store_db *db, uint64_t since, uint32_t max, struct m
 int store_db_snapshot(struct store_db *db, uint64_t after_id, uint32_t max,
 		      struct mnemo_arena *arena, Mnemo__SnapshotReply **ret);
 int store_db_status(struct store_db *db, uint64_t *ret_last_seq, uint64_t *ret_units);
+/* Variants holding the words of req->query (FTS5 syntax), in unit order, after
+ * req->after_unit; a page never splits a unit's hits. Returns 0, or a negative errno
+ * with f set (an invalid query: INVALID_VALUE on "query"). */
+int store_db_concordance(struct store_db *db, const Mnemo__ConcordanceRequest *req,
+			 struct mnemo_arena *arena, Mnemo__ConcordanceReply **ret,
+			 struct mnemo_fault *f);
 
 /* ---- writes (the writer connection) ---- */
 
@@ -44,11 +53,18 @@ int store_db_savepoint(struct store_db *db);
 int store_db_release(struct store_db *db);
 void store_db_rollback_savepoint(struct store_db *db);
 
-/* Applies one write request (add, update or delete a unit) once per idempotency key.
- * Fills reply's body. *ret_update is the change to publish, or NULL when the request
- * was a repeat answered from the ledger. Returns 0 or a negative errno with f set. */
+/* Applies one write request: add, update, delete or use a unit (once per idempotency key),
+ * or an import batch (staged; with commit, every staged unit becomes a unit). Fills
+ * reply's body. *ret_update is the change to publish, or NULL when there is none to
+ * publish one by one: a repeat answered from the ledger, a duplicate not added, an import
+ * (its reply's first_seq..last_seq are the changes it made). Returns 0 or a negative errno
+ * with f set. */
 int store_db_write(struct store_db *db, const Mnemo__Envelope *req, struct mnemo_arena *arena,
 		   Mnemo__Envelope *reply, Mnemo__Update **ret_update, struct mnemo_fault *f);
+
+/* Drops imports (staged or committed) untouched since before_ms (Unix ms), inside the
+ * caller's transaction; *ret_dropped: how many. */
+int store_db_expire_imports(struct store_db *db, int64_t before_ms, uint64_t *ret_dropped);
 
 /* The highest seq this connection has written or seen committed. */
 uint64_t store_db_last_seq(struct store_db *db);

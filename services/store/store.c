@@ -13,7 +13,15 @@
 #include "log.h"
 #include "msg.h"
 
-enum { SNAPSHOT_MAX = 10000, UPDATES_MAX = 10000, UPDATES_DEFAULT = 1000 };
+enum {
+	SNAPSHOT_MAX = 10000,
+	UPDATES_MAX = 10000,
+	UPDATES_DEFAULT = 1000,
+	/* An import's changes are published one by one up to this many; past it, subscribers
+	 * get a heartbeat at once and fetch them (as they do whatever pub/sub drops). */
+	IMPORT_PUBLISH_MAX = 1000,
+	IMPORT_SWEEP_MS = 60000, /* how often expired imports are looked for */
+};
 
 void
 store_config_init(struct store_config *cfg)
@@ -28,6 +36,7 @@ store_config_init(struct store_config *cfg)
 	cfg->heartbeat_ms = 1000;
 	cfg->max_text_bytes = 1u << 20;
 	cfg->max_message_bytes = 64u << 20;
+	cfg->import_ttl_s = 86400;
 }
 
 /* A write waiting for the writer thread. Its arena belongs to the request's server thread,
@@ -38,6 +47,7 @@ struct write_job {
 	struct mnemo_arena *arena;
 	struct mnemo_fault *fault;
 	Mnemo__Update *update;
+	uint64_t first_seq, last_seq; /* changes made without an update to publish (imports) */
 	int result;
 	int done;
 	struct write_job *next;
@@ -160,6 +170,11 @@ handle_read(struct store *st, const Mnemo__Envelope *req, Mnemo__Envelope *reply
 				    &reply->status_reply->units);
 		reply->body_case = MNEMO__ENVELOPE__BODY_STATUS_REPLY;
 		break;
+	case MNEMO__ENVELOPE__BODY_CONCORDANCE_REQUEST:
+		r = store_db_concordance(db, req->concordance_request, arena,
+					 &reply->concordance_reply, f);
+		reply->body_case = MNEMO__ENVELOPE__BODY_CONCORDANCE_REPLY;
+		break;
 	default:
 		r = -EINVAL;
 		break;
@@ -227,6 +242,27 @@ publish_update(struct store *st, const Mnemo__Update *u)
 	}
 }
 
+/* An import's changes, first..last, once committed: read back from the change log and
+ * published when they are few; otherwise a heartbeat, and subscribers fetch them. */
+static void
+publish_import(struct store *st, uint64_t first, uint64_t last)
+{
+	Mnemo__UpdatesReply *page = NULL;
+	struct mnemo_arena arena;
+	int r = -E2BIG;
+
+	mnemo_arena_init(&arena, 0);
+	if (last - first < IMPORT_PUBLISH_MAX) {
+		r = store_db_updates(st->writer_db, first - 1, (uint32_t)(last - first + 1), &arena,
+				     &page);
+	}
+	for (size_t i = 0; r == 0 && i < page->n_updates; i++) {
+		publish_update(st, page->updates[i]);
+	}
+	publish_heartbeat(st, last);
+	mnemo_arena_fini(&arena);
+}
+
 /* Runs one group: every job in its own savepoint, one COMMIT for all. */
 static void
 commit_batch(struct store *st, struct write_job *batch)
@@ -248,12 +284,18 @@ commit_batch(struct store *st, struct write_job *batch)
 		}
 		j->result = store_db_savepoint(db);
 		if (j->result == 0) {
+			uint64_t before = store_db_last_seq(db);
+
 			j->result = store_db_write(db, j->req, j->arena, j->reply, &j->update,
 						   j->fault);
 			if (j->result < 0) {
 				store_db_rollback_savepoint(db);
 			} else {
 				j->result = store_db_release(db);
+			}
+			if (j->result == 0 && j->update == NULL && store_db_last_seq(db) > before) {
+				j->first_seq = before + 1;
+				j->last_seq = store_db_last_seq(db);
 			}
 		}
 	}
@@ -274,6 +316,7 @@ commit_batch(struct store *st, struct write_job *batch)
 					mnemo_strerror(r));
 			}
 			j->update = NULL;
+			j->first_seq = j->last_seq = 0;
 		}
 		return;
 	}
@@ -282,7 +325,37 @@ commit_batch(struct store *st, struct write_job *batch)
 			mnemo_log_debug("store", "req=%016" PRIx64 " committed seq=%" PRIu64,
 					j->req->request_id, j->update->seq);
 			publish_update(st, j->update);
+		} else if (j->result == 0 && j->last_seq != 0) {
+			mnemo_log_info("store", "req=%016" PRIx64 " committed seq=%" PRIu64 "-%" PRIu64,
+				       j->req->request_id, j->first_seq, j->last_seq);
+			publish_import(st, j->first_seq, j->last_seq);
 		}
+	}
+}
+
+/* Drops imports nobody touched for import_ttl_s, in a transaction of its own. */
+static void
+expire_imports(struct store *st)
+{
+	struct store_db *db = st->writer_db;
+	int64_t before = mnemo_clock_unix_ms() - (int64_t)st->cfg.import_ttl_s * 1000;
+	uint64_t dropped = 0;
+	int r;
+
+	r = store_db_begin(db);
+	if (r == 0) {
+		r = store_db_expire_imports(db, before, &dropped);
+		r = r == 0 ? store_db_commit(db) : r;
+		if (r < 0) {
+			store_db_rollback(db);
+		}
+	}
+	if (r < 0) {
+		mnemo_log_warn("store", "dropping expired imports failed: %s, retrying later",
+			       mnemo_strerror(r));
+	} else if (dropped > 0) {
+		mnemo_log_notice("store", "dropped %" PRIu64 " import(s) untouched for %u s",
+				 dropped, st->cfg.import_ttl_s);
 	}
 }
 
@@ -291,6 +364,7 @@ write_loop(void *arg)
 {
 	struct store *st = arg;
 	struct timespec next_beat;
+	uint64_t next_sweep = mnemo_clock_ms() + IMPORT_SWEEP_MS;
 
 	mnemo_clock_deadline(&next_beat, 0);
 	pthread_mutex_lock(&st->lock);
@@ -310,6 +384,12 @@ write_loop(void *arg)
 			(void)store_db_reload_seq(st->writer_db);
 			publish_heartbeat(st, store_db_last_seq(st->writer_db));
 			mnemo_clock_deadline(&next_beat, st->cfg.heartbeat_ms);
+			if (mnemo_clock_ms() >= next_sweep) {
+				pthread_mutex_unlock(&st->lock);
+				expire_imports(st);
+				pthread_mutex_lock(&st->lock);
+				next_sweep = mnemo_clock_ms() + IMPORT_SWEEP_MS;
+			}
 		}
 		if (st->queue_head == NULL) {
 			if (st->stopping) {
@@ -357,11 +437,14 @@ handle(void *arg, const Mnemo__Envelope *req, Mnemo__Envelope *reply, struct mne
 	case MNEMO__ENVELOPE__BODY_UNIT_ADD_REQUEST:
 	case MNEMO__ENVELOPE__BODY_UNIT_UPDATE_REQUEST:
 	case MNEMO__ENVELOPE__BODY_UNIT_DELETE_REQUEST:
+	case MNEMO__ENVELOPE__BODY_UNIT_USE_REQUEST:
+	case MNEMO__ENVELOPE__BODY_IMPORT_REQUEST:
 		return handle_write(st, req, reply, arena, f);
 	case MNEMO__ENVELOPE__BODY_UNIT_GET_REQUEST:
 	case MNEMO__ENVELOPE__BODY_UPDATES_REQUEST:
 	case MNEMO__ENVELOPE__BODY_SNAPSHOT_REQUEST:
 	case MNEMO__ENVELOPE__BODY_STATUS_REQUEST:
+	case MNEMO__ENVELOPE__BODY_CONCORDANCE_REQUEST:
 		return handle_read(st, req, reply, arena, f);
 	default:
 		return mnemo_fault_set(f, MNEMO__ERROR_CODE__ERROR_CODE_INVALID_REQUEST, "body", -1,
@@ -395,6 +478,7 @@ store_start(const struct store_config *cfg, struct store **ret, char *err, size_
 	if (r < 0) {
 		goto fail;
 	}
+	expire_imports(st);
 	snprintf(what, sizeof(what), "opening the publish socket");
 	r = mnemo_msg_socket_open(MNEMO_MSG_PUB, &sc, &st->pub);
 	st->has_pub = r == 0;

@@ -19,6 +19,7 @@ struct store_config {
 	uint32_t heartbeat_ms;          /* [store] heartbeat_ms, default 1000 */
 	uint32_t max_text_bytes;        /* [store] max_text_bytes, default 1 MiB per variant */
 	uint64_t max_message_bytes;     /* [store] max_message_bytes, default 64 MiB */
+	uint32_t import_ttl_s;          /* [store] import_ttl_s, default 86400: idle imports */
 };
 
 void store_config_init(struct store_config *cfg);

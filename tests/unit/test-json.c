@@ -112,6 +112,11 @@ written(const ProtobufCMessage *m)
 	return doc;
 }
 
+/* The fields of UnitAddRequest and UnitUpdateRequest after request_id, at their defaults. */
+#define ADD_DEFAULTS                                                                               \
+	"\"markup\":{},\"origin\":\"\",\"user\":\"\",\"project\":\"\",\"domain\":\"\","         \
+	"\"context\":\"\",\"prev\":{},\"next\":{}"
+
 /* m's JSON equals want (itself JSON text). */
 static void
 expect_json(const ProtobufCMessage *m, const char *want)
@@ -255,12 +260,14 @@ test_requests(void)
 		}
 		CHECK_STR(ar->request_id, "k-1");
 		expect_json(&ar->base, "{\"variants\":{\"fr\":\"Bonjour.\",\"en-GB\":\"Hello.\"},"
-				       "\"meta\":{\"origin\":\"test\"},\"request_id\":\"k-1\"}");
+				       "\"meta\":{\"origin\":\"test\"},\"request_id\":\"k-1\","
+				       ADD_DEFAULTS ",\"created_at\":0,\"duplicates\":\"unspecified\"}");
 		expect_roundtrip(&ar->base);
 	}
 	ar = (Mnemo__UnitAddRequest *)must_parse("{\"variants\":{},\"meta\":null}",
 						 &mnemo__unit_add_request__descriptor);
-	expect_json(&ar->base, "{\"variants\":{},\"meta\":{},\"request_id\":\"\"}");
+	expect_json(&ar->base, "{\"variants\":{},\"meta\":{},\"request_id\":\"\","
+			       ADD_DEFAULTS ",\"created_at\":0,\"duplicates\":\"unspecified\"}");
 
 	ur = (Mnemo__UnitUpdateRequest *)must_parse(
 		"{\"id\":\"42\",\"variants\":{\"fr\":\"Salut.\",\"de\":\"Hallo.\"}}",
@@ -271,7 +278,7 @@ test_requests(void)
 		CHECK_INT(ur->n_meta, 0);
 		expect_json(&ur->base,
 			    "{\"id\":42,\"variants\":{\"fr\":\"Salut.\",\"de\":\"Hallo.\"},"
-			    "\"meta\":{},\"request_id\":\"\"}");
+			    "\"meta\":{},\"request_id\":\"\"," ADD_DEFAULTS "}");
 		expect_roundtrip(&ur->base);
 	}
 
