@@ -801,7 +801,7 @@ gt_text(struct gt *g, const struct gt_entry *e, const struct gt_str *in, const c
 					"%s holds bytes that are not %s", what,
 					ucnv_getName(g->conv, &st));
 		}
-		out = ub_strndup(&fr->ub, "", (size_t)n, &r);
+		out = arena_alloc(&fr->ub, (size_t)n + 1, &r); /* filled below */
 		if (out == NULL) {
 			return fr_error(fr, r, false, e->line, 0, e->offset,
 					"%s does not fit in the arena", what);

@@ -83,6 +83,27 @@ int client_call(struct client *c, const char *method, const char *path, json_t *
 int client_call_raw(struct client *c, const char *method, const char *path,
 		    const char *content_type, const char *body, size_t body_len, int *ret_status,
 		    json_t **ret_reply, char *err, size_t err_size);
+/* Appends "?name=value" (or "&name=value") to path, value percent-encoded; -1 when it
+ * does not fit in size bytes. Query strings of both modes are built with it. */
+int client_query_add(char *path, size_t size, const char *name, const char *value);
+/* Local mode's gateway (for the streamed calls of gateway.h); NULL in remote mode. */
+struct gateway *client_gateway(struct client *c);
+/* Remote mode: GET path, handing the body to sink as it arrives when the status is 2xx
+ * (sink returns 0, or a negative errno to stop); another status's body, an error, comes
+ * back as JSON in *ret_reply (else NULL). Returns 0, or -1 when the service could not be
+ * reached, the body was cut short or sink failed (err says why). */
+int client_get_stream(struct client *c, const char *path,
+		      int (*sink)(void *arg, const char *data, size_t len), void *arg,
+		      int *ret_status, json_t **ret_reply, char *err, size_t err_size);
+/* Remote mode: POST path with a body of size bytes (-1: unknown, sent chunked) pulled from
+ * source (bytes copied into buf, 0 at the end, negative to give up), calling progress (may
+ * be NULL) with the bytes sent so far. The reply, 2xx or not, comes back as JSON in
+ * *ret_reply. Returns 0, or -1 when the service could not be reached, the transfer broke
+ * or source gave up (err says why). */
+int client_post_stream(struct client *c, const char *path, int64_t size,
+		       long (*source)(void *arg, char *buf, size_t max),
+		       void (*progress)(void *arg, uint64_t sent), void *arg, int *ret_status,
+		       json_t **ret_reply, char *err, size_t err_size);
 /* "code: message" of an error reply. */
 const char *client_error_text(const json_t *reply, char *buf, size_t size);
 
@@ -95,6 +116,9 @@ int cmd_serve(int argc, char **argv);
 int cmd_supervise(int argc, char **argv);
 int cmd_segment(int argc, char **argv);
 int cmd_lookup(int argc, char **argv);
+int cmd_concordance(int argc, char **argv);
 int cmd_unit(int argc, char **argv);
 int cmd_watch(int argc, char **argv);
+int cmd_import(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 int cmd_config(int argc, char **argv);

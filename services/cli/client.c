@@ -136,6 +136,64 @@ call_remote(struct client *c, const char *method, const char *path, const char *
 	return 0;
 }
 
+static int
+hex_digit(char ch)
+{
+	if (ch >= '0' && ch <= '9') {
+		return ch - '0';
+	}
+	ch = (char)(ch | 0x20);
+	return ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
+}
+
+/* Undoes client_query_add's encoding in place, as libmicrohttpd does for the server. */
+static void
+percent_decode(char *s)
+{
+	char *out = s;
+
+	for (; *s != '\0'; s++) {
+		int hi, lo;
+
+		if (*s == '%' && (hi = hex_digit(s[1])) >= 0 && (lo = hex_digit(s[2])) >= 0) {
+			*out++ = (char)(hi << 4 | lo);
+			s += 2;
+		} else {
+			*out++ = *s == '+' ? ' ' : *s;
+		}
+	}
+	*out = '\0';
+}
+
+int
+client_query_add(char *path, size_t size, const char *name, const char *value)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t n = strlen(path);
+
+	if (n + strlen(name) + 2 >= size) {
+		return -1;
+	}
+	n += (size_t)snprintf(path + n, size - n, "%c%s=", strchr(path, '?') ? '&' : '?', name);
+	for (const unsigned char *v = (const unsigned char *)value; *v != '\0'; v++) {
+		int plain = (*v >= 'a' && *v <= 'z') || (*v >= 'A' && *v <= 'Z') ||
+			    (*v >= '0' && *v <= '9') || strchr("-._~", *v) != NULL;
+
+		if (n + (plain ? 1 : 3) >= size) {
+			return -1;
+		}
+		if (plain) {
+			path[n++] = (char)*v;
+		} else {
+			path[n++] = '%';
+			path[n++] = hex[*v >> 4];
+			path[n++] = hex[*v & 15];
+		}
+	}
+	path[n] = '\0';
+	return 0;
+}
+
 static void
 call_local(struct client *c, const char *method, const char *path, const char *content_type,
 	   const char *body, size_t body_len, int *ret_status, char **ret_text, size_t *ret_len)
@@ -146,7 +204,7 @@ call_local(struct client *c, const char *method, const char *path, const char *c
 	struct gateway_http_reply reply;
 	char *q;
 
-	/* The command line builds its own query strings: name=value pairs, nothing encoded. */
+	/* The command line builds its query strings with client_query_add. */
 	snprintf(local_path, sizeof(local_path), "%s", path);
 	q = strchr(local_path, '?');
 	if (q != NULL) {
@@ -163,7 +221,9 @@ call_local(struct client *c, const char *method, const char *path, const char *c
 			kv[2 * req.n_query + 1] = eq != NULL ? eq + 1 : "";
 			if (eq != NULL) {
 				*eq = '\0';
+				percent_decode(eq + 1);
 			}
+			percent_decode(q);
 			req.n_query++;
 			q = next;
 		}
@@ -231,4 +291,202 @@ client_error_text(const json_t *reply, char *buf, size_t size)
 	snprintf(buf, size, "%s: %s", json_string_value(json_object_get(e, "code")) ?: "error",
 		 json_string_value(json_object_get(e, "message")) ?: "(no message)");
 	return buf;
+}
+
+/* ---- streamed bodies ---- */
+
+struct gateway *
+client_gateway(struct client *c)
+{
+	return c->remote ? NULL : c->emb.gateway;
+}
+
+struct stream {
+	CURL *curl;
+	int (*sink)(void *arg, const char *data, size_t len);
+	void *arg;
+	long status;      /* 0 until the headers are in */
+	struct sink error; /* the body of a reply that is not 2xx */
+	int sink_failed;  /* negative errno */
+};
+
+static size_t
+on_stream_data(char *p, size_t size, size_t n, void *arg)
+{
+	struct stream *s = arg;
+	int r;
+
+	if (s->status == 0) {
+		curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &s->status);
+	}
+	if (s->status / 100 != 2) {
+		return on_data(p, size, n, &s->error);
+	}
+	r = s->sink(s->arg, p, n);
+	if (r < 0) {
+		s->sink_failed = r;
+		return 0;
+	}
+	return n;
+}
+
+int
+client_get_stream(struct client *c, const char *path,
+		  int (*sink)(void *arg, const char *data, size_t len), void *arg, int *ret_status,
+		  json_t **ret_reply, char *err, size_t err_size)
+{
+	struct stream s = {.curl = c->curl, .sink = sink, .arg = arg};
+	char url[2048];
+	json_error_t jerr;
+	CURLcode rc;
+
+	snprintf(url, sizeof(url), "%s%s", c->base, path);
+	curl_easy_reset(c->curl);
+	curl_easy_setopt(c->curl, CURLOPT_URL, url);
+	curl_easy_setopt(c->curl, CURLOPT_HTTPGET, 1L);
+	curl_easy_setopt(c->curl, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
+	/* No deadline for the whole: a large memory takes long. A server silent for two
+	 * minutes (the store waits 30 s at most per page) is given up on. */
+	curl_easy_setopt(c->curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(c->curl, CURLOPT_LOW_SPEED_TIME, 120L);
+	curl_easy_setopt(c->curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, on_stream_data);
+	curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &s);
+	rc = curl_easy_perform(c->curl);
+	if (s.status == 0) {
+		curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &s.status);
+	}
+	if (s.sink_failed < 0) {
+		snprintf(err, err_size, "writing what GET %s sent: %s", url,
+			 mnemo_strerror(s.sink_failed));
+		free(s.error.data);
+		return -1;
+	}
+	if (rc != CURLE_OK) {
+		snprintf(err, err_size, "GET %s: %s%s", url, curl_easy_strerror(rc),
+			 s.status / 100 == 2 ? " (the reply was cut short: what was written is "
+					       "incomplete)"
+					     : " (is mnemo serving there?)");
+		free(s.error.data);
+		return -1;
+	}
+	*ret_status = (int)s.status;
+	*ret_reply = NULL;
+	if (s.status / 100 != 2) {
+		*ret_reply = json_loadb(s.error.data != NULL ? s.error.data : "", s.error.len, 0,
+					&jerr);
+		free(s.error.data);
+		if (*ret_reply == NULL) {
+			snprintf(err, err_size, "GET %s: HTTP %ld with a reply that is not JSON",
+				 path, s.status);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* ---- streamed uploads (mnemo import) ---- */
+
+struct upload {
+	long (*source)(void *arg, char *buf, size_t max);
+	void (*progress)(void *arg, uint64_t sent);
+	void *arg;
+	int source_failed;
+};
+
+static size_t
+on_upload_read(char *buf, size_t size, size_t n, void *arg)
+{
+	struct upload *u = arg;
+	long got = u->source(u->arg, buf, size * n);
+
+	if (got < 0) {
+		u->source_failed = 1;
+		return CURL_READFUNC_ABORT;
+	}
+	return (size_t)got;
+}
+
+static int
+on_upload_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+		   curl_off_t ulnow)
+{
+	struct upload *u = arg;
+
+	if (u->progress != NULL) {
+		u->progress(u->arg, (uint64_t)ulnow);
+	}
+	return 0;
+}
+
+int
+client_post_stream(struct client *c, const char *path, int64_t size,
+		   long (*source)(void *arg, char *buf, size_t max),
+		   void (*progress)(void *arg, uint64_t sent), void *arg, int *ret_status,
+		   json_t **ret_reply, char *err, size_t err_size)
+{
+	struct upload u = {.source = source, .progress = progress, .arg = arg};
+	struct curl_slist *headers = NULL;
+	struct sink sink = {0};
+	char url[2048];
+	json_error_t jerr;
+	long status = 0;
+	CURLcode rc;
+
+	snprintf(url, sizeof(url), "%s%s", c->base, path);
+	curl_easy_reset(c->curl);
+	curl_easy_setopt(c->curl, CURLOPT_URL, url);
+	curl_easy_setopt(c->curl, CURLOPT_POST, 1L);
+	curl_easy_setopt(c->curl, CURLOPT_READFUNCTION, on_upload_read);
+	curl_easy_setopt(c->curl, CURLOPT_READDATA, &u);
+	headers = curl_slist_append(headers, "Content-Type: application/octet-stream");
+	if (size >= 0) {
+		curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)size);
+	} else {
+		headers = curl_slist_append(headers, "Transfer-Encoding: chunked");
+	}
+	curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, headers);
+	curl_easy_setopt(c->curl, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(c->curl, CURLOPT_XFERINFOFUNCTION, on_upload_progress);
+	curl_easy_setopt(c->curl, CURLOPT_XFERINFODATA, &u);
+	curl_easy_setopt(c->curl, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
+	/* No deadline for the whole: a large file takes long to send, and its commit long
+	 * after that, with nothing on the wire ([gateway] import_timeout_ms bounds it on
+	 * the server's side). Keep-alive probes notice a server that is gone. */
+	curl_easy_setopt(c->curl, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(c->curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &sink);
+	rc = curl_easy_perform(c->curl);
+	curl_slist_free_all(headers);
+	curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
+	if (u.source_failed) {
+		snprintf(err, err_size, "reading the file failed; the import was abandoned");
+		free(sink.data);
+		return -1;
+	}
+	if (rc != CURLE_OK) {
+		curl_off_t sent = 0;
+
+		curl_easy_getinfo(c->curl, CURLINFO_SIZE_UPLOAD_T, &sent);
+		/* Cut before the end of the body, the import is aborted; after it, the server
+		 * may have committed it before the connection broke. */
+		snprintf(err, err_size, "POST %s: %s%s", url, curl_easy_strerror(rc),
+			 size >= 0 && sent >= size
+				 ? " (the whole body was sent: the import may have been committed "
+				   "all the same; GET /v1/status tells)"
+				 : " (is mnemo serving there? if it was, the import was aborted and "
+				   "nothing of it kept)");
+		free(sink.data);
+		return -1;
+	}
+	*ret_status = (int)status;
+	*ret_reply = json_loadb(sink.data != NULL ? sink.data : "", sink.len, 0, &jerr);
+	free(sink.data);
+	if (*ret_reply == NULL) {
+		snprintf(err, err_size, "POST %s: HTTP %ld with a reply that is not JSON", path,
+			 status);
+		return -1;
+	}
+	return 0;
 }

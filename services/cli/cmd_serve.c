@@ -122,6 +122,7 @@ run(struct cli *cli, enum service svc)
 {
 	struct mnemo_config *cfg = &cli->cfg;
 	struct embedded emb = {0};
+	struct demo *demo = NULL;
 	sigset_t stop;
 	int sig = 0, r = 0;
 
@@ -142,6 +143,10 @@ run(struct cli *cli, enum service svc)
 		r = embedded_start(cfg, EMBED_ALL, &emb, cli->err, sizeof(cli->err));
 		if (r == 0) {
 			print_banner(cfg);
+			r = demo_start(emb.gateway, &cfg->demo, &demo);
+			if (r < 0) {
+				snprintf(cli->err, sizeof(cli->err), "demo memory: %s", strerror(-r));
+			}
 		}
 		break;
 	case SVC_STORE:
@@ -169,6 +174,7 @@ run(struct cli *cli, enum service svc)
 	}
 	sigwait(&stop, &sig);
 	mnemo_log_info(service_names[svc], "signal %d: stopping", sig);
+	demo_stop(demo);
 	embedded_stop(&emb);
 	return 0;
 }

@@ -7,7 +7,7 @@
 #include "text.h"
 
 enum { OPT_LANG = OPT_FIRST_OWN, OPT_JSON, OPT_FROM, OPT_TO, OPT_MIN_SCORE, OPT_MAX,
-       OPT_FORMAT, OPT_ENCODING, OPT_HARD_WRAP, OPT_SRX, MAX_INPUT_BYTES = 64 * 1024 * 1024 };
+       OPT_CONTEXT, OPT_FORMAT, OPT_ENCODING, OPT_HARD_WRAP, OPT_SRX, MAX_INPUT_BYTES = 64 * 1024 * 1024 };
 
 static const char segment_usage[] =
 	"Usage: mnemo segment [--lang L] [--format text|html] [--encoding E] [--hard-wrap]\n"
@@ -32,12 +32,20 @@ static const char segment_usage[] =
 	"\n";
 
 static const char lookup_usage[] =
-	"Usage: mnemo lookup --from fr --to en [--min-score N] [--max N] [--json] [FILE|-]\n"
+	"Usage: mnemo lookup --from fr --to en [--context KEY] [--min-score N] [--max N]\n"
+	"                    [--json] [FILE|-]\n"
 	"\n"
 	"Segments the text and looks every sentence up in the translation memory. Prints each\n"
-	"sentence, then one line per match: a tab, the score (100 exact, 0-99 fuzzy), a tab,\n"
-	"the unit id, a tab and the translation. --min-score (default 50) and --max (default\n"
-	"5) bound the matches; --json prints the API's reply.\n"
+	"sentence, then one line per match: a tab, the score (101 in context, 100 exact, 0-99\n"
+	"fuzzy), a tab, the unit id, a tab, the proposed translation (the stored one with this\n"
+	"sentence's numbers and placeholders), and after a tab the penalties, if any (case,\n"
+	"punctuation, whitespace, numbers, tags).\n"
+	"\n"
+	"  --context KEY    the text's context key (a gettext msgctxt...): exact matches on\n"
+	"                   units stored with it score 101\n"
+	"  --min-score N    the lowest score shown, 1-101 (default 50)\n"
+	"  --max N          matches per sentence, 1-100 (default 5)\n"
+	"  --json           print the API's reply\n"
 	"\n"
 	"Example:\n"
 	"  echo 'Le chat dort sur le canapé.' | mnemo lookup --from fr --to en\n"
@@ -46,7 +54,7 @@ static const char lookup_usage[] =
 struct text_args {
 	struct cli cli;
 	const char *lang, *from, *to, *file, *format, *encoding, *srx;
-	const char *min_score, *max;
+	const char *min_score, *max, *context;
 	int json, hard_wrap;
 };
 
@@ -61,6 +69,7 @@ parse(int argc, char **argv, const char *usage, struct text_args *a)
 		{"to", required_argument, NULL, OPT_TO},
 		{"min-score", required_argument, NULL, OPT_MIN_SCORE},
 		{"max", required_argument, NULL, OPT_MAX},
+		{"context", required_argument, NULL, OPT_CONTEXT},
 		{"format", required_argument, NULL, OPT_FORMAT},
 		{"encoding", required_argument, NULL, OPT_ENCODING},
 		{"hard-wrap", no_argument, NULL, OPT_HARD_WRAP},
@@ -91,6 +100,9 @@ parse(int argc, char **argv, const char *usage, struct text_args *a)
 			break;
 		case OPT_MAX:
 			a->max = optarg;
+			break;
+		case OPT_CONTEXT:
+			a->context = optarg;
 			break;
 		case OPT_FORMAT:
 			a->format = optarg;
@@ -246,7 +258,7 @@ cmd_segment(int argc, char **argv)
 }
 
 static int
-set_number(json_t *req, const char *field, const char *flag, const char *value)
+set_number(json_t *req, const char *field, const char *flag, const char *value, long lo, long hi)
 {
 	char *end;
 	long v;
@@ -255,8 +267,8 @@ set_number(json_t *req, const char *field, const char *flag, const char *value)
 		return 0;
 	}
 	v = strtol(value, &end, 10);
-	if (*value == '\0' || *end != '\0' || v < 0 || v > 100) {
-		return cli_fail("%s takes a number from 0 to 100", flag);
+	if (*value == '\0' || *end != '\0' || v < lo || v > hi) {
+		return cli_fail("%s takes a number from %ld to %ld", flag, lo, hi);
 	}
 	json_object_set_new(req, field, json_integer(v));
 	return 0;
@@ -278,8 +290,11 @@ cmd_lookup(int argc, char **argv)
 		return cli_fail("lookup: --from and --to are required (e.g. --from fr --to en)");
 	}
 	req = json_pack("{s:s, s:s}", "source", a.from, "target", a.to);
-	if (set_number(req, "min_score", "--min-score", a.min_score) != 0 ||
-	    set_number(req, "max", "--max", a.max) != 0) {
+	if (a.context != NULL) {
+		json_object_set_new(req, "context", json_string(a.context));
+	}
+	if (set_number(req, "min_score", "--min-score", a.min_score, 1, 101) != 0 ||
+	    set_number(req, "max", "--max", a.max, 1, 100) != 0) {
 		json_decref(req);
 		return 1;
 	}
@@ -297,10 +312,17 @@ cmd_lookup(int argc, char **argv)
 		puts(json_string_value(json_object_get(res, "segment")));
 		matches = json_object_get(res, "matches");
 		json_array_foreach(matches, k, m) {
-			printf("\t%lld\t%lld\t%s\n",
+			json_t *penalties = json_object_get(m, "penalties"), *p;
+			size_t j;
+
+			printf("\t%lld\t%lld\t%s",
 			       (long long)json_integer_value(json_object_get(m, "score")),
 			       (long long)json_integer_value(json_object_get(m, "unit")),
-			       json_string_value(json_object_get(m, "target")));
+			       json_string_value(json_object_get(m, "proposal")));
+			json_array_foreach(penalties, j, p) {
+				printf("%s%s", j == 0 ? "\t" : ",", json_string_value(p));
+			}
+			putchar('\n');
 		}
 	}
 	json_decref(reply);

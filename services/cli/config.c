@@ -58,6 +58,12 @@ keys(struct mnemo_config *cfg, struct mnemo_cfg_key *out)
 		      "largest nng client message"),
 		BYTES("gateway", "backend_max_message_bytes", gateway.backend_max_message_bytes,
 		      KiB, 4ull * GiB, "largest message between mnemo's processes"),
+		BYTES("gateway", "max_import_bytes", gateway.max_import_bytes, 0, 1ull << 50,
+		      "largest file one import takes (POST /v1/tmx, /v1/gettext); 0: no limit "
+		      "(the gateway's memory does not grow with it, the store's disk does)"),
+		U32("gateway", "import_timeout_ms", gateway.import_timeout_ms, 1000, 24u * 3600000,
+		    "deadline of an import's requests to the store (its commit of millions of "
+		    "units takes minutes), in milliseconds"),
 
 		STR("store", "listen", store.listen_url, "URL of the store's request socket"),
 		STR("store", "pub", store.pub_url, "URL where the store publishes changes"),
@@ -94,6 +100,12 @@ keys(struct mnemo_config *cfg, struct mnemo_cfg_key *out)
 		BYTES("aligner", "max_message_bytes", aligner.max_message_bytes, KiB, 4ull * GiB,
 		      "largest message"),
 
+		STR("demo", "catalogues", demo.catalogues,
+		    "mnemo serve: a new memory starts with the gettext catalogues (.mo) this glob "
+		    "matches (LANG/LC_MESSAGES/NAME.mo); empty: it starts empty"),
+		STR("demo", "languages", demo.languages,
+		    "the catalogues' languages the demo takes, blank-separated"),
+
 		STR("log", "level", log_level, "err, warn, notice, info or debug"),
 	};
 	size_t n = sizeof(table) / sizeof(table[0]);
@@ -114,6 +126,7 @@ mnemo_config_init(struct mnemo_config *cfg)
 	store_config_init(&cfg->store);
 	segmenter_config_init(&cfg->segmenter);
 	aligner_config_init(&cfg->aligner);
+	demo_config_init(&cfg->demo);
 	snprintf(cfg->log_level, sizeof(cfg->log_level), "info");
 }
 
@@ -219,9 +232,9 @@ mnemo_config_write(const struct mnemo_config *cfg, FILE *out)
 		case MNEMO_CFG_BYTES: {
 			uint64_t v = *(const uint64_t *)k->value;
 
-			if (v % MiB == 0) {
+			if (v != 0 && v % MiB == 0) {
 				fprintf(out, "%s = %" PRIu64 "M\n", k->name, v / MiB);
-			} else if (v % KiB == 0) {
+			} else if (v != 0 && v % KiB == 0) {
 				fprintf(out, "%s = %" PRIu64 "k\n", k->name, v / KiB);
 			} else {
 				fprintf(out, "%s = %" PRIu64 "\n", k->name, v);

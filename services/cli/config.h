@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "aligner.h"
+#include "demo.h"
 #include "gateway.h"
 #include "segmenter.h"
 #include "store.h"
@@ -15,6 +16,7 @@ struct mnemo_config {
 	struct store_config store;
 	struct segmenter_config segmenter;
 	struct aligner_config aligner;
+	struct demo_config demo;
 	char log_level[16]; /* [log] level, default info: err, warn, notice, info, debug */
 };
 

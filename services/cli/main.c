@@ -15,8 +15,11 @@ static const char usage[] =
 	"  supervise         run every service as its own process and restart any that dies\n"
 	"  segment           split text into sentences\n"
 	"  lookup            look sentences up in the translation memory\n"
+	"  concordance       find the stored texts that use some words\n"
 	"  unit              add, get, update or delete a translation unit\n"
 	"  watch             print changes to the memory as they happen\n"
+	"  import            add TMX and gettext (.po, .mo) files to the memory\n"
+	"  export            write the memory as TMX, to a file or standard output\n"
 	"  config            print every setting with its current value\n"
 	"\n"
 	"Client commands work in local mode on a database file (--db, default\n"
@@ -29,7 +32,8 @@ static const struct {
 } commands[] = {
 	{"serve", cmd_serve},   {"supervise", cmd_supervise}, {"segment", cmd_segment},
 	{"lookup", cmd_lookup}, {"unit", cmd_unit},           {"watch", cmd_watch},
-	{"config", cmd_config},
+	{"config", cmd_config}, {"export", cmd_export}, {"concordance", cmd_concordance},
+	{"import", cmd_import},
 };
 
 int

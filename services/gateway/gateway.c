@@ -36,6 +36,8 @@ gateway_config_init(struct gateway_config *cfg)
 	cfg->max_body_bytes = 4u << 20;
 	cfg->max_message_bytes = 4u << 20;
 	cfg->backend_max_message_bytes = 64u << 20;
+	cfg->max_import_bytes = 0;
+	cfg->import_timeout_ms = 3600000;
 }
 
 /* A REQ socket towards one kind of peer: workers dial in to it, or it dials the store. */
@@ -50,6 +52,10 @@ struct gateway {
 	struct gateway_config cfg;
 	struct mnemo_msg_limits client_lim, backend_lim;
 	struct backend segmenters, aligners, store;
+	/* Imports' own socket to the store, which resends only when the connection drops: a
+	 * commit takes minutes, and resends every resend_ms would each hold one of the
+	 * store's request threads until it ends, until none is left for anyone else. */
+	struct backend store_imports;
 
 	nng_socket front; /* nng clients' requests */
 	int has_front;
@@ -102,9 +108,12 @@ forward(struct gateway *gw, struct backend *b, const Mnemo__Envelope *req,
 	Mnemo__Envelope *reply, struct mnemo_arena *arena, struct mnemo_fault *f)
 {
 	Mnemo__Envelope *got;
-	uint32_t timeout = req->timeout_ms != 0 && req->timeout_ms < gw->cfg.timeout_ms
-				   ? req->timeout_ms
-				   : gw->cfg.timeout_ms;
+	/* An import's commit turns millions of staged units into units in one transaction,
+	 * and its batches may wait behind another import's commit: minutes, not seconds. */
+	uint32_t limit = req->body_case == MNEMO__ENVELOPE__BODY_IMPORT_REQUEST
+				 ? gw->cfg.import_timeout_ms
+				 : gw->cfg.timeout_ms;
+	uint32_t timeout = req->timeout_ms != 0 && req->timeout_ms < limit ? req->timeout_ms : limit;
 	int r;
 
 	if (!b->open) {
@@ -253,6 +262,20 @@ write_unit(struct gateway *gw, const Mnemo__Envelope *req, Mnemo__Envelope *repl
 	return r;
 }
 
+/* Import batches go to the store as they are (an import is resumed by its import_id); a
+ * commit's changes count for read-your-writes like any other write. */
+static int
+import(struct gateway *gw, const Mnemo__Envelope *req, Mnemo__Envelope *reply,
+       struct mnemo_arena *arena, struct mnemo_fault *f)
+{
+	int r = forward(gw, &gw->store_imports, req, reply, arena, f);
+
+	if (r == 0 && reply->body_case == MNEMO__ENVELOPE__BODY_IMPORT_REPLY) {
+		note_seq(gw, reply->import_reply->last_seq);
+	}
+	return r;
+}
+
 static int
 updates(struct gateway *gw, const Mnemo__Envelope *req, Mnemo__Envelope *reply,
 	struct mnemo_arena *arena, struct mnemo_fault *f)
@@ -290,9 +313,14 @@ gateway_dispatch(struct gateway *gw, const Mnemo__Envelope *req, Mnemo__Envelope
 	case MNEMO__ENVELOPE__BODY_UNIT_ADD_REQUEST:
 	case MNEMO__ENVELOPE__BODY_UNIT_UPDATE_REQUEST:
 	case MNEMO__ENVELOPE__BODY_UNIT_DELETE_REQUEST:
+	case MNEMO__ENVELOPE__BODY_UNIT_USE_REQUEST:
 		return write_unit(gw, req, reply, arena, f);
+	case MNEMO__ENVELOPE__BODY_IMPORT_REQUEST:
+		return import(gw, req, reply, arena, f);
 	case MNEMO__ENVELOPE__BODY_UNIT_GET_REQUEST:
 	case MNEMO__ENVELOPE__BODY_STATUS_REQUEST:
+	case MNEMO__ENVELOPE__BODY_CONCORDANCE_REQUEST:
+	case MNEMO__ENVELOPE__BODY_SNAPSHOT_REQUEST:
 		return forward(gw, &gw->store, req, reply, arena, f);
 	case MNEMO__ENVELOPE__BODY_UPDATES_REQUEST:
 		return updates(gw, req, reply, arena, f);
@@ -522,10 +550,10 @@ gateway_metrics(struct gateway *gw, size_t *ret_len)
 
 static int
 open_backend(struct gateway *gw, struct backend *b, const char *name, const char *url,
-	     int listen)
+	     int listen, uint32_t resend_ms)
 {
 	struct mnemo_msg_socket_config sc = {.max_message_bytes = gw->backend_lim.max_message_bytes,
-					     .resend_ms = gw->cfg.resend_ms};
+					     .resend_ms = resend_ms};
 	int r;
 
 	b->name = name;
@@ -563,14 +591,19 @@ gateway_start(const struct gateway_config *cfg, struct gateway **ret, char *err,
 	mnemo_cond_init(&gw->stop_cond);
 
 	snprintf(what, sizeof(what), "listening on %s ([gateway] segmenters)", cfg->segmenters_url);
-	r = open_backend(gw, &gw->segmenters, "segmenter", cfg->segmenters_url, 1);
+	r = open_backend(gw, &gw->segmenters, "segmenter", cfg->segmenters_url, 1, cfg->resend_ms);
 	if (r == 0) {
 		snprintf(what, sizeof(what), "listening on %s ([gateway] aligners)", cfg->aligners_url);
-		r = open_backend(gw, &gw->aligners, "aligner", cfg->aligners_url, 1);
+		r = open_backend(gw, &gw->aligners, "aligner", cfg->aligners_url, 1,
+				 cfg->resend_ms);
 	}
 	if (r == 0) {
 		snprintf(what, sizeof(what), "dialling %s ([gateway] store)", cfg->store_url);
-		r = open_backend(gw, &gw->store, "store", cfg->store_url, 0);
+		r = open_backend(gw, &gw->store, "store", cfg->store_url, 0, cfg->resend_ms);
+	}
+	if (r == 0) {
+		r = open_backend(gw, &gw->store_imports, "store", cfg->store_url, 0,
+				 cfg->import_timeout_ms);
 	}
 	if (r == 0 && cfg->pub_url[0] != '\0') {
 		struct mnemo_msg_socket_config sc = {.max_message_bytes = cfg->max_message_bytes,
@@ -647,6 +680,9 @@ gateway_stop(struct gateway *gw)
 	}
 	if (gw->store.open) {
 		nng_close(gw->store.sock);
+	}
+	if (gw->store_imports.open) {
+		nng_close(gw->store_imports.sock);
 	}
 	pthread_cond_destroy(&gw->stop_cond);
 	pthread_mutex_destroy(&gw->lock);

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "formats.h"
 #include "internal.h"
 #include "json.h"
 #include "log.h"
@@ -22,20 +23,25 @@ enum { MAX_QUERY = 32, HEADER_MEMORY_BYTES = 64 * 1024, DROP_MAX_BYTES = 64 * 10
 
 struct route {
 	const char *method;
-	const char *path;  /* exact, or the prefix before "{id}" */
-	int with_id;       /* the path ends with a unit id */
+	const char *path;   /* exact, or the prefix before "{id}" */
+	int with_id;        /* the path has a unit id after the prefix */
+	const char *suffix; /* with an id: what follows it ("/use"), or NULL */
 	Mnemo__Envelope__BodyCase body;
 	int ok_status;
 };
 
 static const struct route routes[] = {
-	{"POST", "/v1/segment", 0, MNEMO__ENVELOPE__BODY_SEGMENT_REQUEST, 200},
-	{"POST", "/v1/lookup", 0, MNEMO__ENVELOPE__BODY_LOOKUP_REQUEST, 200},
-	{"POST", "/v1/units", 0, MNEMO__ENVELOPE__BODY_UNIT_ADD_REQUEST, 201},
-	{"GET", "/v1/units/", 1, MNEMO__ENVELOPE__BODY_UNIT_GET_REQUEST, 200},
-	{"PUT", "/v1/units/", 1, MNEMO__ENVELOPE__BODY_UNIT_UPDATE_REQUEST, 200},
-	{"DELETE", "/v1/units/", 1, MNEMO__ENVELOPE__BODY_UNIT_DELETE_REQUEST, 200},
-	{"GET", "/v1/updates", 0, MNEMO__ENVELOPE__BODY_UPDATES_REQUEST, 200},
+	{"POST", "/v1/segment", 0, NULL, MNEMO__ENVELOPE__BODY_SEGMENT_REQUEST, 200},
+	{"POST", "/v1/lookup", 0, NULL, MNEMO__ENVELOPE__BODY_LOOKUP_REQUEST, 200},
+	{"POST", "/v1/units", 0, NULL, MNEMO__ENVELOPE__BODY_UNIT_ADD_REQUEST, 201},
+	{"POST", "/v1/units/", 1, "/use", MNEMO__ENVELOPE__BODY_UNIT_USE_REQUEST, 200},
+	{"GET", "/v1/units/", 1, NULL, MNEMO__ENVELOPE__BODY_UNIT_GET_REQUEST, 200},
+	{"PUT", "/v1/units/", 1, NULL, MNEMO__ENVELOPE__BODY_UNIT_UPDATE_REQUEST, 200},
+	{"DELETE", "/v1/units/", 1, NULL, MNEMO__ENVELOPE__BODY_UNIT_DELETE_REQUEST, 200},
+	{"GET", "/v1/updates", 0, NULL, MNEMO__ENVELOPE__BODY_UPDATES_REQUEST, 200},
+	{"GET", "/v1/status", 0, NULL, MNEMO__ENVELOPE__BODY_STATUS_REQUEST, 200},
+	{"GET", "/v1/concordance", 0, NULL, MNEMO__ENVELOPE__BODY_CONCORDANCE_REQUEST, 200},
+	{"POST", "/v1/imports", 0, NULL, MNEMO__ENVELOPE__BODY_IMPORT_REQUEST, 200},
 };
 
 enum { N_ROUTES = sizeof(routes) / sizeof(routes[0]) };
@@ -140,6 +146,12 @@ reply_error(struct gateway_http_reply *out, const struct mnemo_fault *f)
 	reply_message(out, http_status(f->code), &e.base, "error");
 }
 
+void
+gateway_http_reply_error(struct gateway_http_reply *out, const struct mnemo_fault *f)
+{
+	reply_error(out, f);
+}
+
 static void
 reply_envelope(struct gateway_http_reply *out, const Mnemo__Envelope *env, int ok_status)
 {
@@ -219,30 +231,74 @@ document_body(const struct gateway_http_request *req, struct mnemo_arena *arena,
 	return 0;
 }
 
+/* The length of the id when path is rt's path with an id (and its suffix), else 0. */
+static size_t
+route_id_len(const struct route *rt, const char *path)
+{
+	size_t n = strlen(rt->path), len = strlen(path), tail;
+
+	if (strncmp(path, rt->path, n) != 0 || len == n) {
+		return 0;
+	}
+	if (rt->suffix == NULL) {
+		return len - n;
+	}
+	tail = strlen(rt->suffix);
+	if (len <= n + tail || strcmp(path + len - tail, rt->suffix) != 0 ||
+	    memchr(path + n, '/', len - n - tail) != NULL) {
+		return 0;
+	}
+	return len - n - tail;
+}
+
+/* Whether path is rt's: routes with a suffix come first, and a path that is theirs is no
+ * one else's ("/v1/units/7/use" is not unit "7/use"). */
+static int
+route_matches(const struct route *rt, const char *path, int suffixed)
+{
+	if (!rt->with_id) {
+		return strcmp(path, rt->path) == 0;
+	}
+	return (rt->suffix != NULL) == suffixed && route_id_len(rt, path) > 0;
+}
+
 /* Finds the route; on failure fills f (404, or 405 with the allowed methods). */
 static const struct route *
 find_route(const char *method, const char *path, const char **ret_id, const char **ret_allow,
 	   struct mnemo_fault *f)
 {
-	static const char allow_units[] = "POST", allow_unit[] = "GET, PUT, DELETE";
-	int path_known = 0;
+	static __thread char allow[64], id_buf[64];
+	int path_known = 0, suffixed = 0;
 
 	for (size_t i = 0; i < N_ROUTES; i++) {
+		suffixed |= routes[i].suffix != NULL && route_id_len(&routes[i], path) > 0;
+	}
+	allow[0] = '\0';
+	for (size_t i = 0; i < N_ROUTES; i++) {
 		const struct route *rt = &routes[i];
-		size_t n = strlen(rt->path);
 
-		if (rt->with_id ? strncmp(path, rt->path, n) != 0 || path[n] == '\0'
-				: strcmp(path, rt->path) != 0) {
+		if (!route_matches(rt, path, suffixed)) {
 			continue;
 		}
 		path_known = 1;
 		if (strcmp(method, rt->method) == 0) {
-			*ret_id = rt->with_id ? path + n : NULL;
+			*ret_id = NULL;
+			if (rt->with_id && rt->suffix == NULL) {
+				*ret_id = path + strlen(rt->path);
+			} else if (rt->with_id) {
+				/* ids have at most 19 digits: a longer one, cut, is refused */
+				size_t n = route_id_len(rt, path);
+
+				snprintf(id_buf, sizeof(id_buf), "%.*s",
+					 (int)(n < sizeof(id_buf) ? n : sizeof(id_buf) - 1),
+					 path + strlen(rt->path));
+				*ret_id = id_buf;
+			}
 			return rt;
 		}
-		*ret_allow = rt->with_id ? allow_unit : strcmp(rt->path, "/v1/units") == 0
-								 ? allow_units
-								 : rt->method;
+		snprintf(allow + strlen(allow), sizeof(allow) - strlen(allow), "%s%s",
+			 allow[0] ? ", " : "", rt->method);
+		*ret_allow = allow;
 	}
 	if (path_known) {
 		mnemo_fault_set(f, MNEMO__ERROR_CODE__ERROR_CODE_METHOD_NOT_ALLOWED, "", -1,
@@ -269,7 +325,9 @@ build_request(const struct route *rt, const struct gateway_http_request *req, co
 	    (r = document_body(req, arena, &document)) != -ENOENT) {
 		/* a document sent as it is: its options come as query parameters */
 		m = r == 0 ? &document->base : NULL;
-	} else if (strcmp(rt->method, "POST") == 0 || strcmp(rt->method, "PUT") == 0) {
+	} else if ((strcmp(rt->method, "POST") == 0 || strcmp(rt->method, "PUT") == 0) &&
+		   !(rt->body == MNEMO__ENVELOPE__BODY_UNIT_USE_REQUEST && req->body_len == 0)) {
+		/* (POST /v1/units/{id}/use needs no body: its request_id may come in the query) */
 		json_t *doc;
 
 		if (!is_json(req->content_type)) {
@@ -343,6 +401,72 @@ health(struct gateway *gw, struct gateway_http_reply *out)
 			     "last_seq", (json_int_t)h.last_seq));
 }
 
+/* POST /v1/tmx and /v1/gettext (streamed by the server below, see import_start): the
+ * import's options from the path and query. */
+static int
+import_options(const char *path, const char *const *kv, size_t n,
+	       struct gateway_import_options *opt, struct mnemo_fault *f)
+{
+	int is_tmx = strcmp(path, "/v1/tmx") == 0;
+
+	memset(opt, 0, sizeof(*opt));
+	opt->format = is_tmx ? GATEWAY_IMPORT_TMX : GATEWAY_IMPORT_GETTEXT;
+	for (size_t i = 0; i < n; i++) {
+		const char *name = kv[2 * i], *value = kv[2 * i + 1];
+
+		if (strcmp(name, "duplicates") == 0) {
+			opt->duplicates = value;
+		} else if (strcmp(name, "source") == 0) {
+			opt->source = value;
+		} else if (strcmp(name, "target") == 0 && !is_tmx) {
+			opt->target = value;
+		} else if (strcmp(name, "origin") == 0) {
+			opt->origin = value;
+		} else if (strcmp(name, "name") == 0) {
+			opt->name = value;
+		} else {
+			return mnemo_fault_set(f, MNEMO__ERROR_CODE__ERROR_CODE_UNKNOWN_FIELD, name, -1,
+					       "unknown query parameter '%s' (POST %s takes "
+					       "duplicates, source, %sorigin and name)",
+					       name, path, is_tmx ? "" : "target, ");
+		}
+	}
+	return 0;
+}
+
+static int
+is_import(const char *method, const char *path)
+{
+	return strcmp(method, "POST") == 0 &&
+	       (strcmp(path, "/v1/tmx") == 0 || strcmp(path, "/v1/gettext") == 0);
+}
+
+/* The socket-less entry (gateway_http_handle): the whole body at once. */
+static void
+import_whole(struct gateway *gw, const struct gateway_http_request *req,
+	     struct gateway_http_reply *out)
+{
+	struct gateway_import_options opt;
+	struct gateway_import *imp;
+	struct mnemo_fault f;
+	uint64_t id = out->request_id;
+
+	mnemo_fault_clear(&f);
+	if (import_options(req->path, req->query, req->n_query, &opt, &f) < 0) {
+		reply_error(out, &f);
+		return;
+	}
+	opt.request_id = id;
+	if (gateway_import_begin(gw, &opt, &imp) < 0) {
+		mnemo_fault_set(&f, MNEMO__ERROR_CODE__ERROR_CODE_INTERNAL, "", -1, "out of memory");
+		reply_error(out, &f);
+		return;
+	}
+	(void)gateway_import_feed(imp, req->body, req->body_len);
+	gateway_import_end(imp, out);
+	out->request_id = id;
+}
+
 static void
 handle(struct gateway *gw, const struct gateway_http_request *req,
        struct gateway_http_reply *out)
@@ -367,6 +491,10 @@ handle(struct gateway *gw, const struct gateway_http_request *req,
 		if (out->body == NULL) {
 			out->status = 500;
 		}
+		return;
+	}
+	if (is_import(req->method, req->path)) {
+		import_whole(gw, req, out);
 		return;
 	}
 	rt = find_route(req->method, req->path, &id, &out->allow, &f);
@@ -422,6 +550,7 @@ struct gateway_http {
 	struct MHD_Daemon *daemon;
 	struct http_deadlines *deadlines;
 	uint64_t max_body_bytes;
+	uint64_t max_import_bytes;
 };
 
 /* One connection's request while its body arrives. */
@@ -431,6 +560,12 @@ struct pending {
 	int refused;      /* answered before its body: what arrives of it is dropped */
 	int oversized;    /* over max_body_bytes: read and dropped, then answered 413 */
 	uint64_t dropped; /* bytes of an oversized body read so far */
+	/* POST /v1/tmx, /v1/gettext: the body goes into imp as it arrives; once the import
+	 * failed, imp is ended, its error reply waits in import_reply and the rest of the
+	 * body is dropped. */
+	struct gateway_import *imp;
+	int is_import;
+	struct gateway_http_reply import_reply;
 };
 
 struct query {
@@ -504,6 +639,230 @@ too_large(struct gateway_http *http, struct MHD_Connection *conn)
 	return refuse(http, conn, 413, MNEMO__ERROR_CODE__ERROR_CODE_TOO_LARGE, message);
 }
 
+/* ---- GET /v1/tmx: the memory as TMX, streamed (export.c makes it) --------------------------- */
+
+enum { EXPORT_BLOCK_BYTES = 64 * 1024, EXPORT_MAX_LANGS = 64, EXPORT_LANG_BYTES = 2048 };
+
+/* libmicrohttpd's content reader: it runs in the connection's own thread, so waiting there
+ * for the store's next page holds up no one else. */
+static ssize_t
+export_reader(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	ssize_t n = gateway_export_read(cls, buf, max);
+
+	(void)pos;
+	if (n > 0) {
+		return n;
+	}
+	/* An error ends the connection without the last chunk: the client sees a cut
+	 * transfer, never a short document that looks whole. */
+	return n == 0 ? MHD_CONTENT_READER_END_OF_STREAM : MHD_CONTENT_READER_END_WITH_ERROR;
+}
+
+/* When the response is done with, sent or not (a client that went away). */
+static void
+export_free(void *cls)
+{
+	gateway_export_free(cls);
+}
+
+/* The export's options from the query: source and target, or lang (repeated, or values
+ * separated by commas). The tags point into langs_buf. */
+static int
+export_query(const struct query *q, struct gateway_export_options *opt, const char **langs,
+	     char *langs_buf, struct mnemo_fault *f)
+{
+	size_t used = 0;
+
+	for (size_t i = 0; i < q->n; i++) {
+		const char *name = q->kv[2 * i], *value = q->kv[2 * i + 1];
+
+		if (strcmp(name, "source") == 0) {
+			opt->source = value;
+		} else if (strcmp(name, "target") == 0) {
+			opt->target = value;
+		} else if (strcmp(name, "lang") == 0) {
+			size_t len = strlen(value);
+			char *tag, *save;
+
+			if (used + len + 1 > EXPORT_LANG_BYTES) {
+				return mnemo_fault_set(f, MNEMO__ERROR_CODE__ERROR_CODE_TOO_LARGE,
+						       "lang", -1, "lang: over %d bytes of tags",
+						       EXPORT_LANG_BYTES);
+			}
+			memcpy(langs_buf + used, value, len + 1);
+			for (tag = strtok_r(langs_buf + used, ",", &save); tag != NULL;
+			     tag = strtok_r(NULL, ",", &save)) {
+				if (opt->n_langs == EXPORT_MAX_LANGS) {
+					return mnemo_fault_set(f,
+							       MNEMO__ERROR_CODE__ERROR_CODE_TOO_LARGE,
+							       "lang", -1, "lang: more than %d languages",
+							       EXPORT_MAX_LANGS);
+				}
+				langs[opt->n_langs++] = tag;
+			}
+			used += len + 1;
+		} else {
+			return mnemo_fault_set(f, MNEMO__ERROR_CODE__ERROR_CODE_UNKNOWN_FIELD, name,
+					       -1,
+					       "unknown query parameter '%s' (GET /v1/tmx takes "
+					       "source and target, or lang)",
+					       name);
+		}
+	}
+	opt->langs = langs;
+	return 0;
+}
+
+static enum MHD_Result
+send_export(struct gateway_http *http, struct MHD_Connection *conn, const struct query *q)
+{
+	struct gateway_export_options opt = {0};
+	struct gateway_http_reply out = {0};
+	struct gateway_export *exp = NULL;
+	struct MHD_Response *resp;
+	const char *langs[EXPORT_MAX_LANGS];
+	char langs_buf[EXPORT_LANG_BYTES], id[17];
+	struct mnemo_fault f;
+	enum MHD_Result ok;
+
+	mnemo_fault_clear(&f);
+	opt.request_id = mnemo_msg_new_request_id();
+	if (export_query(q, &opt, langs, langs_buf, &f) < 0) {
+		out.request_id = opt.request_id;
+		reply_error(&out, &f);
+	} else {
+		(void)gateway_export_begin(http->gw, &opt, &exp, &out);
+	}
+	if (exp == NULL) {
+		atomic_fetch_add(&gateway_counters(http->gw)->http[out.status / 100], 1);
+		mnemo_log_debug("gateway", "req=%016" PRIx64 " GET /v1/tmx -> %d", out.request_id,
+				out.status);
+		return send_reply(conn, &out);
+	}
+	resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, EXPORT_BLOCK_BYTES,
+						 export_reader, exp, export_free);
+	if (resp == NULL) {
+		gateway_export_free(exp);
+		return MHD_NO;
+	}
+	snprintf(id, sizeof(id), "%016" PRIx64, opt.request_id);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/x-tmx+xml");
+	MHD_add_response_header(resp, "X-Request-Id", id);
+	ok = MHD_queue_response(conn, MHD_HTTP_OK, resp);
+	MHD_destroy_response(resp); /* the connection keeps it (and the export) until done */
+	atomic_fetch_add(&gateway_counters(http->gw)->http[2], 1);
+	mnemo_log_debug("gateway", "req=%016" PRIx64 " GET /v1/tmx -> 200", opt.request_id);
+	return ok;
+}
+
+/* ---- POST /v1/tmx and /v1/gettext: the body streamed into an import (import.c) ----------- */
+
+/* libmicrohttpd 0.9.75 cannot answer while a body is still arriving: after an import
+ * failed, this much more of its body is read and dropped (unparsed, at network speed) so
+ * that the error reply gets through; past it the connection is closed. */
+enum { IMPORT_DROP_MAX_BYTES = 1024 * 1024 * 1024 };
+
+static enum MHD_Result
+send_counted(struct gateway_http *http, struct MHD_Connection *conn, const char *url,
+	     struct gateway_http_reply *out)
+{
+	if (out->status >= 200 && out->status < 600) {
+		atomic_fetch_add(&gateway_counters(http->gw)->http[out->status / 100], 1);
+	}
+	mnemo_log_debug("gateway", "req=%016" PRIx64 " POST %s -> %d", out->request_id, url,
+			out->status);
+	return send_reply(conn, out);
+}
+
+/* The headers are in: refuse at once what can be (bad query, too large), else start. */
+static enum MHD_Result
+import_start(struct gateway_http *http, struct MHD_Connection *conn, const char *url,
+	     struct pending *p)
+{
+	const char *cl =
+		MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	struct gateway_import_options opt;
+	struct gateway_http_reply out = {0};
+	struct query q = {0};
+	struct mnemo_fault f;
+
+	p->is_import = 1;
+	mnemo_fault_clear(&f);
+	out.request_id = mnemo_msg_new_request_id();
+	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_query, &q);
+	if (q.overflow) {
+		mnemo_fault_set(&f, MNEMO__ERROR_CODE__ERROR_CODE_TOO_LARGE, "", -1,
+				"more than %d query parameters", MAX_QUERY);
+	} else if (import_options(url, q.kv, q.n, &opt, &f) == 0 && cl != NULL &&
+		   http->max_import_bytes != 0 && strtoull(cl, NULL, 10) > http->max_import_bytes) {
+		mnemo_fault_set(&f, MNEMO__ERROR_CODE__ERROR_CODE_TOO_LARGE, "", -1,
+				"the file is over the import limit of %" PRIu64
+				" bytes ([gateway] max_import_bytes)",
+				http->max_import_bytes);
+	} else if (f.code == MNEMO__ERROR_CODE__ERROR_CODE_UNSPECIFIED && cl != NULL &&
+		   opt.format == GATEWAY_IMPORT_GETTEXT &&
+		   strtoull(cl, NULL, 10) > MNEMO_MO_MAX_BYTES) {
+		mnemo_fault_set(&f, MNEMO__ERROR_CODE__ERROR_CODE_TOO_LARGE, "", -1,
+				"a gettext file is read whole, and this one is over the limit of "
+				"%d bytes",
+				MNEMO_MO_MAX_BYTES);
+	}
+	if (f.code == MNEMO__ERROR_CODE__ERROR_CODE_UNSPECIFIED) {
+		opt.max_bytes = http->max_import_bytes;
+		opt.request_id = out.request_id;
+		if (gateway_import_begin(http->gw, &opt, &p->imp) < 0) {
+			return MHD_NO;
+		}
+		if (gateway_import_feed(p->imp, NULL, 0) == 0) {
+			return MHD_YES; /* the body may come */
+		}
+		gateway_import_end(p->imp, &out); /* bad options */
+		p->imp = NULL;
+	} else {
+		reply_error(&out, &f);
+	}
+	p->refused = 1;
+	return send_counted(http, conn, url, &out);
+}
+
+/* A piece of the body: into the import, or dropped once it failed. The body deadline
+ * applies to each wait for the next piece, not to the whole file: a gigabyte takes its
+ * time, a client that stops sending does not keep the connection. */
+static enum MHD_Result
+import_piece(struct gateway_http *http, struct MHD_Connection *conn, struct pending *p,
+	     const char *data, size_t n)
+{
+	if (p->imp == NULL) {
+		p->dropped += n;
+		return p->dropped > IMPORT_DROP_MAX_BYTES ? MHD_NO : MHD_YES;
+	}
+	http_deadlines_phase(http->deadlines, conn, HTTP_PHASE_BUSY);
+	if (gateway_import_feed(p->imp, data, n) < 0) {
+		gateway_import_end(p->imp, &p->import_reply); /* aborted in the store now */
+		p->imp = NULL;
+	}
+	http_deadlines_phase(http->deadlines, conn, HTTP_PHASE_BODY);
+	return MHD_YES;
+}
+
+/* The whole body is in: commit (or the error that came before). */
+static enum MHD_Result
+import_done(struct gateway_http *http, struct MHD_Connection *conn, const char *url,
+	    struct pending *p)
+{
+	struct gateway_http_reply out;
+
+	if (p->imp != NULL) {
+		gateway_import_end(p->imp, &out);
+		p->imp = NULL;
+	} else {
+		out = p->import_reply;
+		memset(&p->import_reply, 0, sizeof(p->import_reply));
+	}
+	return send_counted(http, conn, url, &out);
+}
+
 static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
 	   const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls)
@@ -531,6 +890,9 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 			return refuse(http, conn, 400, MNEMO__ERROR_CODE__ERROR_CODE_INVALID_REQUEST,
 				      "Content-Length and Transfer-Encoding together are refused");
 		}
+		if (is_import(method, url)) {
+			return import_start(http, conn, url, p); /* not held to max_body_bytes */
+		}
 		if (cl != NULL && strtoull(cl, NULL, 10) > http->max_body_bytes) {
 			const char *expect = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 									 MHD_HTTP_HEADER_EXPECT);
@@ -552,6 +914,9 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 		*upload_data_size = 0;
 		if (p->refused) {
 			return MHD_YES;
+		}
+		if (p->is_import) {
+			return import_piece(http, conn, p, upload_data, n);
 		}
 		if (!p->oversized && n > http->max_body_bytes - p->len) {
 			/* A chunked body has no Content-Length to refuse up front. */
@@ -590,6 +955,9 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 	if (p->oversized) {
 		return too_large(http, conn);
 	}
+	if (p->is_import) {
+		return import_done(http, conn, url, p);
+	}
 	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_query, &q);
 	req.method = method;
 	req.path = url;
@@ -607,6 +975,8 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 				"more than %d query parameters", MAX_QUERY);
 		out.request_id = mnemo_msg_new_request_id();
 		reply_error(&out, &f);
+	} else if (strcmp(url, "/v1/tmx") == 0 && strcmp(method, "GET") == 0) {
+		return send_export(http, conn, &q);
 	} else {
 		gateway_http_handle(http->gw, &req, &out);
 	}
@@ -621,6 +991,10 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	struct pending *p = *con_cls;
 
 	if (p != NULL) {
+		/* A body cut short (the client went away): the import is aborted, as if it had
+		 * never begun. */
+		gateway_import_abort(p->imp);
+		free(p->import_reply.body);
 		free(p->body);
 		free(p);
 		*con_cls = NULL;
@@ -691,6 +1065,7 @@ gateway_http_start(struct gateway *gw, const struct gateway_config *cfg,
 	}
 	http->gw = gw;
 	http->max_body_bytes = cfg->max_body_bytes;
+	http->max_import_bytes = cfg->max_import_bytes;
 	r = http_deadlines_start(cfg->header_timeout_s * 1000, cfg->body_timeout_s * 1000,
 				 gateway_counters(gw), &http->deadlines);
 	if (r < 0) {

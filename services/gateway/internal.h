@@ -45,6 +45,10 @@ void http_deadlines_on_connection(void *cls, struct MHD_Connection *conn, void *
 void http_deadlines_phase(struct http_deadlines *d, struct MHD_Connection *conn,
 			  enum http_phase phase);
 
+/* Fills out as gateway_http_handle fills an error reply: f's code as its HTTP status, and
+ * {"error":{...}} as its body (imports and exports, which stream, answer their own). */
+void gateway_http_reply_error(struct gateway_http_reply *out, const struct mnemo_fault *f);
+
 /* The HTTP server (libmicrohttpd). */
 struct gateway_http;
 int gateway_http_start(struct gateway *gw, const struct gateway_config *cfg,

@@ -1094,6 +1094,10 @@ struct unit_input {
 	size_t n_variants, n_meta, n_markup, n_prev, n_next;
 	const char *origin, *user, *project, *domain, *context;
 	int64_t created_at;
+	/* an add's history (imports): 0 and "" for as created, never used */
+	int64_t changed_at, used_at;
+	const char *changed_by;
+	uint32_t usage_count;
 };
 
 /* The same, checked, with canonical tags, as Unit map entries. */
@@ -1103,6 +1107,9 @@ struct unit_draft {
 	uint64_t *keys; /* mnemo_tm_key_hash of each variant; 0 until computed */
 	const char *origin, *user, *project, *domain, *context;
 	int64_t created_at;
+	int64_t changed_at, used_at;
+	const char *changed_by;
+	uint32_t usage_count;
 };
 
 #define INPUT_MAP(in, msg, name)                                                                \
@@ -1114,6 +1121,7 @@ struct unit_draft {
 static void
 input_from_add(const Mnemo__UnitAddRequest *a, struct unit_input *in)
 {
+	memset(in, 0, sizeof(*in));
 	INPUT_MAP(in, a, variants);
 	INPUT_MAP(in, a, meta);
 	INPUT_MAP(in, a, markup);
@@ -1125,11 +1133,16 @@ input_from_add(const Mnemo__UnitAddRequest *a, struct unit_input *in)
 	in->domain = a->domain;
 	in->context = a->context;
 	in->created_at = a->created_at;
+	in->changed_at = a->changed_at;
+	in->changed_by = a->changed_by;
+	in->usage_count = a->usage_count;
+	in->used_at = a->used_at;
 }
 
 static void
 input_from_update(const Mnemo__UnitUpdateRequest *u, struct unit_input *in)
 {
+	memset(in, 0, sizeof(*in)); /* an update keeps the unit's history */
 	INPUT_MAP(in, u, variants);
 	INPUT_MAP(in, u, meta);
 	INPUT_MAP(in, u, markup);
@@ -1421,11 +1434,22 @@ check_lang_map(struct store_db *db, const char *name, ProtobufCMessage *const *i
 static int
 check_string(const char *field, const char *value, size_t max, struct mnemo_fault *f)
 {
-	size_t len = strlen(value);
+	size_t len = value != NULL ? strlen(value) : 0;
 
 	if (len > max) {
 		return mnemo_fault_set(f, MNEMO__ERROR_CODE__ERROR_CODE_INVALID_VALUE, field, -1,
 				       "%s has %zu bytes; the limit is %zu", field, len, max);
+	}
+	return 0;
+}
+
+static int
+check_time(const char *field, int64_t ms, struct mnemo_fault *f)
+{
+	if (ms < 0 || ms > MAX_TIME_MS) {
+		return mnemo_fault_set(f, MNEMO__ERROR_CODE__ERROR_CODE_INVALID_VALUE, field, -1,
+				       "%s is Unix time in milliseconds, from 0 (none) to %" PRId64,
+				       field, MAX_TIME_MS);
 	}
 	return 0;
 }
@@ -1472,11 +1496,17 @@ check_unit(struct store_db *db, const struct unit_input *in, struct mnemo_arena 
 	if (r == 0) {
 		r = check_string("context", in->context, MAX_CONTEXT_BYTES, f);
 	}
-	if (r == 0 && (in->created_at < 0 || in->created_at > MAX_TIME_MS)) {
-		r = mnemo_fault_set(f, MNEMO__ERROR_CODE__ERROR_CODE_INVALID_VALUE, "created_at", -1,
-				    "created_at is Unix time in milliseconds, from 0 (now) to "
-				    "%" PRId64,
-				    MAX_TIME_MS);
+	if (r == 0) {
+		r = check_time("created_at", in->created_at, f);
+	}
+	if (r == 0) {
+		r = check_time("changed_at", in->changed_at, f);
+	}
+	if (r == 0) {
+		r = check_time("used_at", in->used_at, f);
+	}
+	if (r == 0) {
+		r = check_string("changed_by", in->changed_by, MAX_NAME_BYTES, f);
 	}
 	if (r == 0) {
 		d->origin = in->origin;
@@ -1485,6 +1515,10 @@ check_unit(struct store_db *db, const struct unit_input *in, struct mnemo_arena 
 		d->domain = in->domain;
 		d->context = in->context;
 		d->created_at = in->created_at;
+		d->changed_at = in->changed_at;
+		d->changed_by = in->changed_by;
+		d->usage_count = in->usage_count;
+		d->used_at = in->used_at;
 	}
 	return r;
 }
@@ -1813,9 +1847,13 @@ add_draft(struct store_db *db, struct unit_draft *d, Mnemo__Duplicates policy, u
 		return -ENOMEM;
 	}
 	change->unit->created_at = created;
-	change->unit->changed_at = created; /* unchanged since it was made */
+	/* unchanged since it was made, unless the file it comes from says otherwise */
+	change->unit->changed_at = d->changed_at != 0 ? d->changed_at : created;
 	change->unit->created_by = (char *)d->user;
-	change->unit->changed_by = (char *)d->user;
+	change->unit->changed_by =
+		(char *)(d->changed_by != NULL && d->changed_by[0] != '\0' ? d->changed_by : d->user);
+	change->unit->usage_count = d->usage_count;
+	change->unit->used_at = d->used_at;
 	return insert_unit(db, change->unit, d, dup_key, at, arena);
 }
 

@@ -80,3 +80,21 @@ for block in "$scratch"/block-*.sh; do
 	fi
 done
 echo "README examples: all ran" >&2
+
+# The demo memory: deploy/start imports the French and German catalogues of
+# /usr/share/locale into the new memory, in the background.
+for _ in $(seq 3000); do
+	grep -q 'demo memory: ' "$scratch/start.log" && break
+	sleep 0.1
+done
+line=$(grep 'demo memory: ' "$scratch/start.log") || { echo "no demo memory after 300 s" >&2; exit 1; }
+echo "$line" >&2
+units=$(sed -E 's/.*demo memory: ([0-9]+) units.*/\1/' <<<"$line")
+if [ "$units" -lt 10000 ]; then
+	echo "the demo memory has $units units, not tens of thousands" >&2
+	exit 1
+fi
+hits=$(mnemo concordance --lang fr --target en --max 5 fichier --url "http://127.0.0.1:$http")
+printf '%s\n' "$hits" >&2
+[ "$(wc -l <<<"$hits")" -eq 5 ] || { echo "concordance in the demo memory found too little" >&2; exit 1; }
+echo "demo memory: $units units" >&2

@@ -1,5 +1,5 @@
-/* A test tool around common/formats, for test-formats-tools.sh and
- * test-omegat.sh (not installed):
+/* A test tool around common/formats, for test-formats-tools.sh, test-omegat.sh and
+ * test-export.sh (not installed):
  *
  *   tmx-check pairs FILE SRC TGT [--source L] [--target L] [--code] [--singular] [--history]
  *       reads FILE (.tmx, .po or .mo by its name) and prints one line per unit that has
@@ -12,6 +12,9 @@
  *       created_at, TAB changed_by, TAB changed_at, TAB note.
  *   tmx-check convert FILE OUT.tmx --source L [--target L]
  *       reads FILE as above and writes every unit to OUT.tmx with mnemo's writer.
+ *   tmx-check json FILE [--source L] [--target L]
+ *       reads FILE as above and prints every unit as one line of the HTTP API's JSON (the
+ *       Unit message, as GET /v1/units/{id} writes it), to compare a file with the store.
  *
  * Exits 0, or 1 with the reader's or writer's message on stderr. */
 #include <errno.h>
@@ -22,6 +25,7 @@
 #include <string.h>
 
 #include "formats.h"
+#include "json.h"
 
 struct ctx {
 	const char *src;
@@ -181,6 +185,23 @@ write_unit(void *data, Mnemo__Unit *u)
 	return 0;
 }
 
+static int
+print_json(void *data, Mnemo__Unit *u)
+{
+	size_t len;
+	char *text = mnemo_json_write(&u->base, NULL, &len);
+
+	(void)data;
+	if (text == NULL) {
+		fprintf(stderr, "tmx-check: a unit could not be written as JSON\n");
+		return -ENOMEM;
+	}
+	fwrite(text, 1, len, stdout);
+	putchar('\n');
+	free(text);
+	return 0;
+}
+
 static bool
 ends_with(const char *s, const char *suffix)
 {
@@ -251,6 +272,9 @@ main(int argc, char **argv)
 		c.tgt = pos[2];
 		opt.on_unit = print_pair;
 		r = read_any(pos[0], &opt);
+	} else if (argc >= 2 && strcmp(argv[1], "json") == 0 && n_pos == 1) {
+		opt.on_unit = print_json;
+		r = read_any(pos[0], &opt);
 	} else if (argc >= 2 && strcmp(argv[1], "convert") == 0 && n_pos == 2) {
 		struct mnemo_tmx_write_options wo = {.srclang = source};
 		FILE *out = fopen(pos[1], "w");
@@ -269,7 +293,8 @@ main(int argc, char **argv)
 	} else {
 		fprintf(stderr, "usage: tmx-check pairs FILE SRC TGT [--source L] [--target L] "
 				"[--code] [--singular] [--history]\n"
-				"       tmx-check convert FILE OUT.tmx [--source L] [--target L]\n");
+				"       tmx-check convert FILE OUT.tmx [--source L] [--target L]\n"
+				"       tmx-check json FILE [--source L] [--target L]\n");
 		return 2;
 	}
 	mnemo_arena_fini(&arena);

@@ -116,6 +116,7 @@ written(const ProtobufCMessage *m)
 #define ADD_DEFAULTS                                                                               \
 	"\"markup\":{},\"origin\":\"\",\"user\":\"\",\"project\":\"\",\"domain\":\"\","         \
 	"\"context\":\"\",\"prev\":{},\"next\":{}"
+#define ADD_HISTORY "\"changed_at\":0,\"changed_by\":\"\",\"usage_count\":0,\"used_at\":0"
 
 /* m's JSON equals want (itself JSON text). */
 static void
@@ -261,13 +262,13 @@ test_requests(void)
 		CHECK_STR(ar->request_id, "k-1");
 		expect_json(&ar->base, "{\"variants\":{\"fr\":\"Bonjour.\",\"en-GB\":\"Hello.\"},"
 				       "\"meta\":{\"origin\":\"test\"},\"request_id\":\"k-1\","
-				       ADD_DEFAULTS ",\"created_at\":0,\"duplicates\":\"unspecified\"}");
+				       ADD_DEFAULTS ",\"created_at\":0,\"duplicates\":\"unspecified\"," ADD_HISTORY "}");
 		expect_roundtrip(&ar->base);
 	}
 	ar = (Mnemo__UnitAddRequest *)must_parse("{\"variants\":{},\"meta\":null}",
 						 &mnemo__unit_add_request__descriptor);
 	expect_json(&ar->base, "{\"variants\":{},\"meta\":{},\"request_id\":\"\","
-			       ADD_DEFAULTS ",\"created_at\":0,\"duplicates\":\"unspecified\"}");
+			       ADD_DEFAULTS ",\"created_at\":0,\"duplicates\":\"unspecified\"," ADD_HISTORY "}");
 
 	ur = (Mnemo__UnitUpdateRequest *)must_parse(
 		"{\"id\":\"42\",\"variants\":{\"fr\":\"Salut.\",\"de\":\"Hallo.\"}}",

@@ -1454,6 +1454,26 @@ test_fields(void)
 	CHECK(u->n_markup == 0 && u->n_prev == 0 && u->n_next == 0);
 	CHECK(u->project[0] == '\0' && u->context[0] == '\0');
 
+	/* An import keeps the history its file tells: changes, usage */
+	r = new_unit(&arena, KV("fr", "Annuler", "en", "Cancel"));
+	r->user = "marie";
+	r->created_at = 1600000000000;
+	r->changed_at = 1650000000000;
+	r->changed_by = "paul";
+	r->usage_count = 7;
+	r->used_at = 1660000000000;
+	wr = written(db, add_env(&arena, 20, r), &j);
+	u = get_unit(db, wr->unit);
+	CHECK_STR(u->created_by, "marie");
+	CHECK_STR(u->changed_by, "paul");
+	CHECK_INT(u->changed_at, 1650000000000);
+	CHECK_INT(u->usage_count, 7);
+	CHECK_INT(u->used_at, 1660000000000);
+	r = new_unit(&arena, KV("fr", "Fermer", "en", "Close"));
+	r->changed_at = -5;
+	write_fails(db, add_env(&arena, 21, r), MNEMO__ERROR_CODE__ERROR_CODE_INVALID_VALUE,
+		    "changed_at", "changed_at -5");
+
 	/* Language tags are canonical in every map; fr and fr-CA are two languages */
 	r = new_unit(&arena, KV("FR", "Bonjour.", "fr_CA", "Allô.", "EN", "Hello."));
 	ADD_MAP(&arena, r, markup, KV("fr_ca", "<hi>Allô</hi>."));
@@ -1466,7 +1486,7 @@ test_fields(void)
 	CHECK_STR(MAP_GET(u, markup, "fr-CA"), "<hi>Allô</hi>.");
 	CHECK_STR(MAP_GET(u, prev, "fr"), "Avant.");
 	sql_value("fields",
-		  "SELECT group_concat(lang, ' ') FROM (SELECT lang FROM variant WHERE unit_id = 2 "
+		  "SELECT group_concat(lang, ' ') FROM (SELECT lang FROM variant WHERE unit_id = 3 "
 		  "ORDER BY lang)",
 		  langs, sizeof(langs));
 	CHECK_STR(langs, "en fr fr-CA");
