@@ -835,8 +835,8 @@ gt_text(struct gt *g, const struct gt_entry *e, const struct gt_str *in, const c
 static int
 gt_meta(struct gt *g, const struct gt_entry *e, const struct gt_str *in, const char *key)
 {
-	char *v;
-	size_t len;
+	char *v = NULL;
+	size_t len = 0;
 	int r;
 
 	if (in->len == 0) {

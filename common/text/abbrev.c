@@ -582,7 +582,7 @@ cmp_entry(const void *k, const void *e)
 	return key->len < len ? -1 : key->len > len ? 1 : 0;
 }
 
-static bool
+static bool __attribute__((unused)) /* only in asserts */
 sorted(const struct entry *t, size_t n)
 {
 	size_t i;

@@ -1067,15 +1067,13 @@ static bool
 emit(struct line *ln, UChar32 c, bool upper)
 {
 	size_t at = ln->len;
-	UBool err = false;
 
-	if (ln->len + U8_MAX_LENGTH > sizeof(ln->s)) {
+	if (ln->len + U8_MAX_LENGTH > sizeof(ln->s) || c < 0 || c > 0x10ffff ||
+	    U_IS_SURROGATE(c)) {
 		return false;
 	}
-	U8_APPEND(ln->s, ln->len, sizeof(ln->s), c, err);
-	if (err) {
-		return false;
-	}
+	/* room checked above: the checked U8_APPEND only makes the optimiser doubt it */
+	U8_APPEND_UNSAFE(ln->s, ln->len, c);
 	memset(ln->upper + at, upper, ln->len - at);
 	return true;
 }

@@ -37,7 +37,7 @@ enum {
 	 * them, and more while their distance tables stay under EVAL_CELLS in all: a short
 	 * query at a low min_score ties hundreds of candidates at its bound, cheaply. */
 	EVAL_BASE = 64,
-	EVAL_CELLS = 1000000,
+	EVAL_CELLS = 250000,
 };
 
 /* Open addressing with linear probing, uint64 keys (hashes, unit ids) to uint32 values.
@@ -93,7 +93,6 @@ struct variant {
 struct unit {
 	uint64_t id;
 	uint64_t seq;
-	uint32_t gen;      /* postings with another gen are stale; 0 before the first put */
 	uint32_t gen_next; /* a failed put uses one up too, so its strays never count */
 	bool alive;
 	uint32_t n_v;
@@ -114,9 +113,24 @@ struct strings {
 	uint32_t n, cap;
 };
 
+enum { LANGS_OTHER = 63 }; /* the bit of every language id from 63 up */
+
+static uint64_t
+lang_bit(uint32_t lang)
+{
+	return UINT64_C(1) << (lang < LANGS_OTHER ? lang : LANGS_OTHER);
+}
+
 struct mnemo_tm_index {
 	struct strings strings;
 	struct unit *units;
+	/* Each unit's gen: postings with another are stale; 0 before the first put. Apart
+	 * from units[], as a lookup checks every posting it reads against it, and 4 bytes a
+	 * unit stay in cache where the units do not. */
+	uint32_t *gens;
+	/* The languages each unit has, as bits of their ids (the first 64 languages; a unit
+	 * with a later one has LANGS_OTHER too): the same reason. */
+	uint64_t *langs_of;
 	uint32_t n_units, cap_units;
 	struct map ids; /* unit id -> units[] */
 	struct lang *langs;
@@ -272,6 +286,8 @@ mnemo_tm_index_free(struct mnemo_tm_index *idx)
 		free_variants(&idx->units[i]);
 	}
 	free(idx->units);
+	free(idx->gens);
+	free(idx->langs_of);
 	map_fini(&idx->ids);
 	for (uint32_t i = 0; i < idx->n_langs; i++) {
 		struct lang *l = &idx->langs[i];
@@ -351,11 +367,24 @@ new_slot(struct mnemo_tm_index *idx, uint64_t unit, uint32_t *ret)
 		if (idx->cap_units >= NONE / 2) {
 			return -ENOMEM;
 		}
+		uint32_t *g;
+		uint64_t *l;
+
 		p = realloc(idx->units, cap * sizeof(*p));
 		if (!p) {
 			return -ENOMEM;
 		}
 		idx->units = p;
+		g = realloc(idx->gens, cap * sizeof(*g));
+		if (!g) {
+			return -ENOMEM;
+		}
+		idx->gens = g;
+		l = realloc(idx->langs_of, cap * sizeof(*l));
+		if (!l) {
+			return -ENOMEM;
+		}
+		idx->langs_of = l;
 		idx->cap_units = cap;
 	}
 	r = map_add(&idx->ids, unit, slot);
@@ -363,6 +392,8 @@ new_slot(struct mnemo_tm_index *idx, uint64_t unit, uint32_t *ret)
 		return r;
 	}
 	idx->units[slot] = (struct unit){.id = unit, .gen_next = 1};
+	idx->gens[slot] = 0;
+	idx->langs_of[slot] = 0;
 	idx->n_units++;
 	*ret = slot;
 	return 0;
@@ -371,7 +402,7 @@ new_slot(struct mnemo_tm_index *idx, uint64_t unit, uint32_t *ret)
 static bool
 live(const struct mnemo_tm_index *idx, struct post p)
 {
-	return (idx->units[p.slot].gen & GEN_MASK) == p.gen_len >> 8;
+	return (idx->gens[p.slot] & GEN_MASK) == p.gen_len >> 8;
 }
 
 static int
@@ -610,7 +641,11 @@ mnemo_tm_index_put(struct mnemo_tm_index *idx, uint64_t unit, uint64_t seq,
 	u->v = tmp.v;
 	u->n_v = tmp.n_v;
 	u->seq = seq;
-	u->gen = gen;
+	idx->gens[slot] = gen;
+	idx->langs_of[slot] = 0;
+	for (uint32_t i = 0; i < u->n_v; i++) {
+		idx->langs_of[slot] |= lang_bit(u->v[i].lang);
+	}
 	u->context_key = tmp.context_key;
 	u->origin = tmp.origin;
 	u->changed_by = tmp.changed_by;
@@ -651,7 +686,8 @@ mnemo_tm_index_remove(struct mnemo_tm_index *idx, uint64_t unit, uint64_t seq)
 	}
 	free_variants(u);
 	u->seq = seq;
-	u->gen = u->gen_next++; /* a gen no posting carries */
+	idx->gens[slot] = u->gen_next++; /* a gen no posting carries */
+	idx->langs_of[slot] = 0;
 	if (u->alive) {
 		u->alive = false;
 		idx->n_live--;
@@ -797,17 +833,19 @@ lookup_exact(struct lookup *q, const char *text, size_t len)
 	return r;
 }
 
-/* Slot -> shared-word weight for one lookup; sized so it never fills. */
+/* Slot -> shared-word weight for one lookup, and the word count its postings carry (so
+ * that bounds need no look at the unit); sized so it never fills. */
 struct counts {
 	uint32_t *slot; /* NONE: free */
 	uint32_t *n;
+	uint8_t *len; /* min(word count, LEN_MAX) */
 	uint32_t mask;
 };
 
 enum { DONE = UINT32_MAX }; /* a count that marks a slot as settled by the exact pass */
 
 static uint32_t *
-count_of(struct counts *c, uint32_t slot)
+count_of(struct counts *c, uint32_t slot, uint32_t len)
 {
 	uint32_t i = (uint32_t)mnemo_tm_mix64(slot) & c->mask;
 
@@ -817,6 +855,7 @@ count_of(struct counts *c, uint32_t slot)
 	if (c->slot[i] == NONE) {
 		c->slot[i] = slot;
 		c->n[i] = 0;
+		c->len[i] = (uint8_t)len;
 	}
 	return &c->n[i];
 }
@@ -906,12 +945,13 @@ lookup_fuzzy(struct lookup *q, const struct mnemo_tm_tokens *qt, uint32_t min_sc
 	counts.mask = (uint32_t)(cells - 1);
 	counts.slot = malloc(cells * sizeof(*counts.slot));
 	counts.n = malloc(cells * sizeof(*counts.n));
-	if (!counts.slot || !counts.n) {
+	counts.len = malloc(cells * sizeof(*counts.len));
+	if (!counts.slot || !counts.n || !counts.len) {
 		goto out;
 	}
 	memset(counts.slot, 0xff, cells * sizeof(*counts.slot));
 	for (uint32_t i = 0; i < q->n_exact; i++) {
-		*count_of(&counts, q->exact[i]) = DONE;
+		*count_of(&counts, q->exact[i], 0) = DONE;
 	}
 	for (size_t i = k; i < n_qw; i++) {
 		for (uint32_t j = 0; qw[i].pl && j < qw[i].pl->n; j++) {
@@ -923,7 +963,7 @@ lookup_fuzzy(struct lookup *q, const struct mnemo_tm_tokens *qt, uint32_t min_sc
 			    !live(idx, p)) {
 				continue;
 			}
-			c = count_of(&counts, p.slot);
+			c = count_of(&counts, p.slot, m);
 			if (*c != DONE) {
 				(*c)++;
 			}
@@ -943,19 +983,22 @@ lookup_fuzzy(struct lookup *q, const struct mnemo_tm_tokens *qt, uint32_t min_sc
 		if (counts.slot[i] == NONE || counts.n[i] == DONE) {
 			continue;
 		}
+		/* The bound first, from the postings' word count: most candidates end here,
+		 * without the cache misses of a look at their unit. */
 		u = &idx->units[counts.slot[i]];
-		if (!variant_of(u, q->tgt)) {
-			continue;
+		m = counts.len[i];
+		if (m == LEN_MAX) {
+			v = variant_of(u, q->src);
+			m = v->n_words;
 		}
-		v = variant_of(u, q->src);
-		m = v->n_words;
 		longest = m > n ? m : n;
 		common = counts.n[i] + skipped;
 		common = common < n ? common : n;
 		common = common < m ? common : m;
 		cand[n_cand] = (struct cand){.slot = counts.slot[i],
 		                             .bound = (uint32_t)(100 * common / longest)};
-		if (cand[n_cand].bound >= min_score) {
+		if (cand[n_cand].bound >= min_score && (idx->langs_of[counts.slot[i]] & lang_bit(q->tgt)) &&
+		    (q->tgt < LANGS_OTHER || variant_of(u, q->tgt) != NULL)) {
 			by_bound[cand[n_cand].bound]++;
 			n_cand++;
 		}
@@ -1009,6 +1052,7 @@ out:
 	free(ids);
 	free(counts.slot);
 	free(counts.n);
+	free(counts.len);
 	free(cand);
 	free(sorted);
 	mnemo_tm_tokens_fini(&ct);
