@@ -882,6 +882,11 @@ gt_unit(struct gt *g, const struct gt_entry *e, unsigned form)
 	if (r <= 0) {
 		return r;
 	}
+	if (slen == 0 || tlen == 0) {
+		/* empty once converted (a charset's shift sequence alone): nothing to translate */
+		fr->stats->untranslated++;
+		return 0;
+	}
 	r = ub_set(ub, UB_VARIANTS, g->source, s, slen, UB_UNIQUE);
 	if (r == 0) {
 		r = ub_set(ub, UB_VARIANTS, g->target, t, tlen, UB_UNIQUE);
