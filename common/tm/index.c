@@ -20,6 +20,7 @@
  * unit keeps its seq as a tombstone, so a replayed older put stays ignored. */
 #include <assert.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -833,6 +834,64 @@ lookup_exact(struct lookup *q, const char *text, size_t len)
 	return r;
 }
 
+/* A lookup's large arrays, kept by each thread from one lookup to the next: allocating and
+ * freeing megabytes for every lookup cost more than the lookup itself (malloc coalescing
+ * and returning them). Freed when the thread ends. */
+enum scratch_id { SCRATCH_SLOT, SCRATCH_N, SCRATCH_LEN, SCRATCH_CAND, SCRATCH_SORTED, N_SCRATCH };
+
+struct scratch {
+	void *buf[N_SCRATCH];
+	size_t cap[N_SCRATCH];
+};
+
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+static int scratch_key_err;
+
+static void
+scratch_free(void *arg)
+{
+	struct scratch *s = arg;
+
+	for (size_t i = 0; i < N_SCRATCH; i++) {
+		free(s->buf[i]);
+	}
+	free(s);
+}
+
+static void
+scratch_key_init(void)
+{
+	scratch_key_err = pthread_key_create(&scratch_key, scratch_free);
+}
+
+/* This thread's buffer id of at least bytes (contents undefined), or NULL. */
+static void *
+scratch_get(enum scratch_id id, size_t bytes)
+{
+	struct scratch *s;
+
+	if (pthread_once(&scratch_once, scratch_key_init) != 0 || scratch_key_err != 0) {
+		return NULL;
+	}
+	s = pthread_getspecific(scratch_key);
+	if (s == NULL) {
+		s = calloc(1, sizeof(*s));
+		if (s == NULL || pthread_setspecific(scratch_key, s) != 0) {
+			free(s);
+			return NULL;
+		}
+	}
+	if (s->cap[id] < bytes) {
+		size_t cap = bytes + bytes / 2;
+
+		free(s->buf[id]);
+		s->buf[id] = malloc(cap);
+		s->cap[id] = s->buf[id] != NULL ? cap : 0;
+	}
+	return s->buf[id];
+}
+
 /* Slot -> shared-word weight for one lookup, and the word count its postings carry (so
  * that bounds need no look at the unit); sized so it never fills. */
 struct counts {
@@ -943,9 +1002,9 @@ lookup_fuzzy(struct lookup *q, const struct mnemo_tm_tokens *qt, uint32_t min_sc
 	for (cells = 16; cells < 2 * (uint64_t)max_cand; cells *= 2) {
 	}
 	counts.mask = (uint32_t)(cells - 1);
-	counts.slot = malloc(cells * sizeof(*counts.slot));
-	counts.n = malloc(cells * sizeof(*counts.n));
-	counts.len = malloc(cells * sizeof(*counts.len));
+	counts.slot = scratch_get(SCRATCH_SLOT, cells * sizeof(*counts.slot));
+	counts.n = scratch_get(SCRATCH_N, cells * sizeof(*counts.n));
+	counts.len = scratch_get(SCRATCH_LEN, cells * sizeof(*counts.len));
 	if (!counts.slot || !counts.n || !counts.len) {
 		goto out;
 	}
@@ -970,8 +1029,8 @@ lookup_fuzzy(struct lookup *q, const struct mnemo_tm_tokens *qt, uint32_t min_sc
 		}
 	}
 
-	cand = malloc(max_cand * sizeof(*cand));
-	sorted = malloc(max_cand * sizeof(*sorted));
+	cand = scratch_get(SCRATCH_CAND, max_cand * sizeof(*cand));
+	sorted = scratch_get(SCRATCH_SORTED, max_cand * sizeof(*sorted));
 	if (!cand || !sorted) {
 		goto out;
 	}
@@ -1050,11 +1109,6 @@ lookup_fuzzy(struct lookup *q, const struct mnemo_tm_tokens *qt, uint32_t min_sc
 out:
 	free(qw);
 	free(ids);
-	free(counts.slot);
-	free(counts.n);
-	free(counts.len);
-	free(cand);
-	free(sorted);
 	mnemo_tm_tokens_fini(&ct);
 	mnemo_tm_dp_fini(&dp);
 	return r;
