@@ -38,7 +38,7 @@ enum {
 	 * them, and more while their distance tables stay under EVAL_CELLS in all: a short
 	 * query at a low min_score ties hundreds of candidates at its bound, cheaply. */
 	EVAL_BASE = 64,
-	EVAL_CELLS = 250000,
+	EVAL_CELLS = 100000,
 };
 
 /* Open addressing with linear probing, uint64 keys (hashes, unit ids) to uint32 values.
