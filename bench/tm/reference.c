@@ -238,7 +238,7 @@ build_memory(struct memory *m)
 	tokenizer_init(&tok);
 	for (size_t i = 0; i < d->n_units; i++) {
 		const struct tm_unit *u = &d->units[i];
-		uint64_t h = 0xcbf29ce484222325ULL;
+		uint64_t h = mnemo_fnv1a64(MNEMO_FNV_OFFSET, u->source, u->source_len);
 		uint32_t cell;
 		int lang = lang_index(m, u->tgt_lang, true);
 
@@ -246,9 +246,6 @@ build_memory(struct memory *m)
 			die("units of more than one source language");
 		}
 		m->unit_lang[i] = (uint8_t)lang;
-		for (size_t k = 0; k < u->source_len; k++) {
-			h = (h ^ (uint8_t)u->source[k]) * 0x100000001b3ULL;
-		}
 		for (cell = (uint32_t)(h ^ (h >> 31)) & mask; table[cell]; cell = (cell + 1) & mask) {
 			const struct source *s = &m->sources[table[cell] - 1];
 

@@ -19,6 +19,7 @@
  * content whose plain text is the variant, so that what is written reads back the same. */
 #include "formats-internal.h"
 #include "text.h"
+#include "xml.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -627,32 +628,6 @@ note_position(struct mnemo_tmx_reader *rd)
 		(uint64_t)XML_GetCurrentByteIndex(rd->xp) + (uint64_t)XML_GetCurrentByteCount(rd->xp);
 }
 
-static const char *
-attr(const XML_Char **attrs, const char *name)
-{
-	size_t i;
-
-	for (i = 0; attrs[i] != NULL; i += 2) {
-		if (strcmp(attrs[i], name) == 0) {
-			return attrs[i + 1];
-		}
-	}
-	return NULL;
-}
-
-static bool
-is_xml_space(const char *s, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\n' && s[i] != '\r') {
-			return false;
-		}
-	}
-	return true;
-}
-
 static char *
 arena_copy(struct mnemo_tmx_reader *rd, const char *s)
 {
@@ -668,8 +643,8 @@ arena_copy(struct mnemo_tmx_reader *rd, const char *s)
 static void
 start_header(struct mnemo_tmx_reader *rd, const XML_Char **attrs)
 {
-	const char *src = attr(attrs, "srclang");
-	const char *tool = attr(attrs, "creationtool");
+	const char *src = mnemo_xml_attr(attrs, "srclang");
+	const char *tool = mnemo_xml_attr(attrs, "creationtool");
 	const char *canon;
 	char q[80];
 
@@ -700,14 +675,14 @@ read_stamps(struct mnemo_tmx_reader *rd, const XML_Char **attrs, bool is_tuv)
 	static const char *const date_attrs[] = {"creationdate", "changedate", "lastusagedate"};
 	int64_t ms[3] = {0, 0, 0};
 	bool has[3] = {false, false, false};
-	const char *cid = attr(attrs, "creationid"), *chid = attr(attrs, "changeid");
-	const char *usage = attr(attrs, "usagecount");
+	const char *cid = mnemo_xml_attr(attrs, "creationid"), *chid = mnemo_xml_attr(attrs, "changeid");
+	const char *usage = mnemo_xml_attr(attrs, "usagecount");
 	unsigned long long count = 0;
 	char q[80];
 	size_t i;
 
 	for (i = 0; i < 3; i++) {
-		const char *v = attr(attrs, date_attrs[i]);
+		const char *v = mnemo_xml_attr(attrs, date_attrs[i]);
 
 		if (v == NULL) {
 			continue;
@@ -769,7 +744,7 @@ start_tu(struct mnemo_tmx_reader *rd, const XML_Char **attrs)
 {
 	struct ub *ub = &rd->fr.ub;
 	const struct mnemo_formats_read_options *opt = rd->fr.opt;
-	const char *tuid = attr(attrs, "tuid"), *src = attr(attrs, "srclang");
+	const char *tuid = mnemo_xml_attr(attrs, "tuid"), *src = mnemo_xml_attr(attrs, "srclang");
 	int r;
 
 	rd->in_tu = true;
@@ -819,14 +794,14 @@ start_tu(struct mnemo_tmx_reader *rd, const XML_Char **attrs)
 static void
 start_tuv(struct mnemo_tmx_reader *rd, const XML_Char **attrs)
 {
-	const char *lang = attr(attrs, "xml:lang");
+	const char *lang = mnemo_xml_attr(attrs, "xml:lang");
 	const char *canon;
 	char q[80];
 
 	rd->tuv_has_seg = false;
 	rd->tuv_lang = NULL;
 	if (lang == NULL) {
-		lang = attr(attrs, "lang"); /* TMX 1.1 */
+		lang = mnemo_xml_attr(attrs, "lang"); /* TMX 1.1 */
 	}
 	if (lang == NULL) {
 		tu_fail(rd, -EINVAL, 0, "<tuv> without xml:lang");
@@ -856,8 +831,8 @@ start_prop(struct mnemo_tmx_reader *rd, const XML_Char **attrs, bool is_note, bo
 	rd->prop_line = cur_line(rd);
 	sbuf_clear(&rd->text);
 	if (!is_note) {
-		const char *type = attr(attrs, "type");
-		const char *lang = attr(attrs, "xml:lang");
+		const char *type = mnemo_xml_attr(attrs, "type");
+		const char *lang = mnemo_xml_attr(attrs, "xml:lang");
 		const char *canon;
 		char q[80];
 
@@ -1225,7 +1200,7 @@ on_text(void *data, const XML_Char *s, int len)
 	default:
 		break;
 	}
-	if (is_xml_space(s, (size_t)len) || rd->text_reported) {
+	if (mnemo_xml_is_space(s, (size_t)len) || rd->text_reported) {
 		return;
 	}
 	rd->text_reported = true;

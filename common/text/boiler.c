@@ -36,6 +36,7 @@
  * "Similar News:"), as the French seed pages show them. Patterns are written normalised
  * (lower case, no accents, "'" for apostrophes), with '#' for a run of digits. */
 #include "boiler.h"
+#include "hash.h"
 
 #include <assert.h>
 #include <pthread.h>
@@ -1290,12 +1291,7 @@ sorted(const struct word *t, size_t n)
 static uint32_t
 word_hash(const char *s, size_t len)
 {
-	uint32_t h = 2166136261u;
-
-	for (size_t i = 0; i < len; i++) {
-		h = (h ^ (uint8_t)s[i]) * 16777619u;
-	}
-	return h;
+	return (uint32_t)mnemo_fnv1a64(MNEMO_FNV_OFFSET, s, len);
 }
 
 static void

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "boiler.h"
+#include "hash.h"
 #include "langid.h"
 #include "text.h"
 
@@ -249,17 +250,6 @@ question_heading(const char *text, uint32_t start, uint32_t end)
 	return words <= HEADING_WORDS;
 }
 
-static uint64_t
-line_hash(const char *p, uint32_t len)
-{
-	uint64_t h = 0xcbf29ce484222325ull;
-
-	for (uint32_t i = 0; i < len; i++) {
-		h = (h ^ (uint8_t)p[i]) * 0x100000001b3ull;
-	}
-	return h;
-}
-
 static int
 cmp_u64(const void *a, const void *b)
 {
@@ -289,7 +279,7 @@ repeated_lines(const char *text, const struct mnemo_seg *lines, size_t n, bool *
 		uint32_t len = lines[i].end - lines[i].start;
 
 		/* 0 stands for "too long to count" and is never marked */
-		hashes[i] = len <= REPEATED_BYTES ? line_hash(text + lines[i].start, len) | 1 : 0;
+		hashes[i] = len <= REPEATED_BYTES ? mnemo_fnv1a64(MNEMO_FNV_OFFSET, text + lines[i].start, len) | 1 : 0;
 		sorted[i] = hashes[i];
 	}
 	qsort(sorted, n, sizeof(*sorted), cmp_u64);

@@ -291,17 +291,7 @@ glued_sentences(const uint8_t *p, int32_t ts, int32_t te, int32_t n)
 	i = te;
 	U8_NEXT(p, i, n, c);
 	/* "reporté.(Les billets", "Genève."Nous…" */
-	if (c == '(' || c == '"' || c == 0xab || c == 0x201c) {
-		if (i >= n) {
-			return false;
-		}
-		U8_NEXT(p, i, n, c);
-	}
-	if (c < 0 || !u_isUUppercase(c) || i >= n) {
-		return false;
-	}
-	U8_NEXT(p, i, n, c);
-	return is_lower(c);
+	return titlecase_at(p, c == '(' || c == '"' || c == 0xab || c == 0x201c ? i : te, n);
 }
 
 /* Ends of the terminator runs ICU does not report: after '…' (not a terminator in UAX #29),

@@ -53,6 +53,7 @@
  * mnemo_srx_rules_for is guarded by a mutex; the map patterns are used under it. */
 #include "srx.h"
 #include "text.h"
+#include "xml.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -331,25 +332,12 @@ fail_nomem(struct load *ld)
 	fail(ld, -ENOMEM, cur_line(ld), "out of memory");
 }
 
-static const char *
-attr(const XML_Char **attrs, const char *name)
-{
-	size_t i;
-
-	for (i = 0; attrs[i] != NULL; i += 2) {
-		if (strcmp(attrs[i], name) == 0) {
-			return attrs[i + 1];
-		}
-	}
-	return NULL;
-}
-
 /* A yes/no attribute: 1, 0, or -1 after reporting a bad value. Case is forgiven, as the
  * tools that write "Yes" do not mean anything else. */
 static int
 yes_no(struct load *ld, const XML_Char **attrs, const char *name, bool dflt)
 {
-	const char *v = attr(attrs, name);
+	const char *v = mnemo_xml_attr(attrs, name);
 
 	if (v == NULL) {
 		return dflt ? 1 : 0;
@@ -362,19 +350,6 @@ yes_no(struct load *ld, const XML_Char **attrs, const char *name, bool dflt)
 	}
 	fail(ld, -EINVAL, cur_line(ld), "%s=\"%s\": expected \"yes\" or \"no\"", name, v);
 	return -1;
-}
-
-static bool
-is_xml_space(const char *s, int len)
-{
-	int i;
-
-	for (i = 0; i < len; i++) {
-		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\n' && s[i] != '\r') {
-			return false;
-		}
-	}
-	return true;
 }
 
 static void
@@ -397,7 +372,7 @@ compile_pattern(struct load *ld, URegularExpression **ret, uint32_t flags, const
 static void
 start_srx(struct load *ld, const char *ns, const XML_Char **attrs)
 {
-	const char *version = attr(attrs, "version");
+	const char *version = mnemo_xml_attr(attrs, "version");
 	unsigned long line = cur_line(ld);
 
 	if ((ns != NULL && strcmp(ns, NS_SRX10) == 0) ||
@@ -420,7 +395,7 @@ static void
 start_langrule(struct load *ld, const XML_Char **attrs)
 {
 	struct mnemo_srx *srx = ld->srx;
-	const char *name = attr(attrs, "languagerulename");
+	const char *name = mnemo_xml_attr(attrs, "languagerulename");
 	unsigned long line = cur_line(ld);
 	struct langrule *lr;
 	size_t i;
@@ -467,8 +442,8 @@ static void
 start_langmap(struct load *ld, const XML_Char **attrs)
 {
 	struct mnemo_srx *srx = ld->srx;
-	const char *pattern = attr(attrs, "languagepattern");
-	const char *name = attr(attrs, "languagerulename");
+	const char *pattern = mnemo_xml_attr(attrs, "languagepattern");
+	const char *name = mnemo_xml_attr(attrs, "languagerulename");
 	unsigned long line = cur_line(ld);
 	struct langmap *m;
 	const char *msg;
@@ -704,7 +679,7 @@ on_text(void *data, const XML_Char *s, int len)
 	}
 	top = ld->stack[ld->depth - 1];
 	if (top != E_BEFORE && top != E_AFTER) {
-		if (!is_xml_space(s, len)) {
+		if (!mnemo_xml_is_space(s, (size_t)len)) {
 			fail(ld, -EINVAL, cur_line(ld), "text inside <%s>, outside any pattern",
 			     elem_name[top]);
 		}

@@ -212,7 +212,7 @@ static int
 intern(struct mnemo_tm_index *idx, const char *s, const char **ret)
 {
 	struct strings *st = &idx->strings;
-	uint64_t h = MNEMO_TM_FNV_OFFSET;
+	uint64_t h;
 	uint32_t i;
 	int r;
 
@@ -220,9 +220,7 @@ intern(struct mnemo_tm_index *idx, const char *s, const char **ret)
 		*ret = "";
 		return 0;
 	}
-	for (const char *c = s; *c != '\0'; c++) {
-		h = (h ^ (uint8_t)*c) * MNEMO_TM_FNV_PRIME;
-	}
+	h = mnemo_fnv1a64(MNEMO_FNV_OFFSET, s, strlen(s));
 	i = map_get(&st->ids, h);
 	if (i != NONE && strcmp(st->v[i], s) == 0) {
 		*ret = st->v[i];

@@ -31,7 +31,7 @@ put_char(struct sink *k, UChar32 c)
 
 	U8_APPEND_UNSAFE(u, n, c);
 	for (int32_t i = 0; i < n; i++) {
-		k->h = (k->h ^ u[i]) * MNEMO_TM_FNV_PRIME;
+		k->h = (k->h ^ u[i]) * MNEMO_FNV_PRIME;
 	}
 	if (k->want_text) {
 		if (k->len + (size_t)n + 1 > k->cap) {
@@ -193,12 +193,12 @@ walk(const char *s, size_t len, struct sink *k)
 uint64_t
 mnemo_tm_key_hash(const char *text, size_t len)
 {
-	struct sink k = {.h = MNEMO_TM_FNV_OFFSET};
+	struct sink k = {.h = MNEMO_FNV_OFFSET};
 
 	if (walk(text, len, &k) < 0) {
 		/* Out of memory, and no way to say so: hash the text as it is. That is still
 		 * the right key when the text is NFC already, as stored text is. */
-		k = (struct sink){.h = MNEMO_TM_FNV_OFFSET};
+		k = (struct sink){.h = MNEMO_FNV_OFFSET};
 		walk_utf8(text, len, &k);
 	}
 	return mnemo_tm_mix64(k.h ^ (uint64_t)k.len);
@@ -207,7 +207,7 @@ mnemo_tm_key_hash(const char *text, size_t len)
 int
 mnemo_tm_key_string(const char *s, size_t len, char **ret, size_t *ret_len)
 {
-	struct sink k = {.h = MNEMO_TM_FNV_OFFSET, .want_text = true};
+	struct sink k = {.h = MNEMO_FNV_OFFSET, .want_text = true};
 	int r;
 
 	r = walk(s, len, &k);

@@ -127,10 +127,10 @@ push_token(struct mnemo_tm_tokens *t, uint64_t id, uint64_t orig, int32_t start,
 static uint64_t
 hash16(const UChar *u, int32_t n)
 {
-	uint64_t h = MNEMO_TM_FNV_OFFSET;
+	uint64_t h = MNEMO_FNV_OFFSET;
 
 	for (int32_t i = 0; i < n; i++) {
-		h = (h ^ u[i]) * MNEMO_TM_FNV_PRIME;
+		h = (h ^ u[i]) * MNEMO_FNV_PRIME;
 	}
 	return mnemo_tm_mix64(h ^ (uint64_t)n);
 }
@@ -138,7 +138,7 @@ hash16(const UChar *u, int32_t n)
 static uint64_t
 hash_ascii(const char *s, int32_t n, bool fold)
 {
-	uint64_t h = MNEMO_TM_FNV_OFFSET;
+	uint64_t h = MNEMO_FNV_OFFSET;
 
 	for (int32_t i = 0; i < n; i++) {
 		uint8_t c = (uint8_t)s[i];
@@ -146,7 +146,7 @@ hash_ascii(const char *s, int32_t n, bool fold)
 		if (fold && c >= 'A' && c <= 'Z') {
 			c += 'a' - 'A'; /* U_FOLD_CASE_DEFAULT on ASCII */
 		}
-		h = (h ^ c) * MNEMO_TM_FNV_PRIME;
+		h = (h ^ c) * MNEMO_FNV_PRIME;
 	}
 	return mnemo_tm_mix64(h ^ (uint64_t)n);
 }
@@ -682,13 +682,13 @@ mnemo_tm_same_words_penalties(const struct mnemo_tm_tokens *a, const struct mnem
 uint64_t
 mnemo_tm_numbers_signature(const struct mnemo_tm_tokens *t)
 {
-	uint64_t h = MNEMO_TM_FNV_OFFSET;
+	uint64_t h = MNEMO_FNV_OFFSET;
 	bool any = false;
 
 	for (size_t i = 0; i < t->n_tok; i++) {
 		if (t->tok[i].cls >= MNEMO_TM_NUMBER) {
-			h = (h ^ t->tok[i].cls) * MNEMO_TM_FNV_PRIME;
-			h = (h ^ t->tok[i].orig) * MNEMO_TM_FNV_PRIME;
+			h = (h ^ t->tok[i].cls) * MNEMO_FNV_PRIME;
+			h = (h ^ t->tok[i].orig) * MNEMO_FNV_PRIME;
 			any = true;
 		}
 	}

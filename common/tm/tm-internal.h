@@ -10,10 +10,10 @@
 
 #include <unicode/utypes.h>
 
+#include "hash.h"
+
 /* 64-bit FNV-1a, then murmur3's finaliser: FNV alone mixes its last bytes poorly, and the
  * index's open-addressing tables use the low bits. */
-#define MNEMO_TM_FNV_OFFSET 0xcbf29ce484222325ULL
-#define MNEMO_TM_FNV_PRIME 0x100000001b3ULL
 
 static inline uint64_t
 mnemo_tm_mix64(uint64_t h)

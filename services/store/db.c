@@ -10,6 +10,7 @@
 
 #include "clock.h"
 #include "formats.h"
+#include "hash.h"
 #include "text.h"
 #include "tm.h"
 
@@ -300,19 +301,6 @@ store_db_reload_seq(struct store_db *db)
 
 /* ---- hashes ----------------------------------------------------------------------------- */
 
-static const uint64_t FNV_OFFSET = 0xcbf29ce484222325ull;
-
-static uint64_t
-fnv1a64_more(uint64_t h, const void *p, size_t n)
-{
-	const uint8_t *b = p;
-
-	for (size_t i = 0; i < n; i++) {
-		h = (h ^ b[i]) * 0x100000001b3ull;
-	}
-	return h;
-}
-
 /* The duplicate key of a unit: its (language, exact key) pairs in language order, then
  * its context. Two units with the same one are duplicates (after a check of the pairs). */
 static uint64_t
@@ -323,15 +311,15 @@ dup_key_add(uint64_t h, const char *lang, uint64_t key)
 	for (int i = 0; i < 8; i++) {
 		le[i] = (uint8_t)(key >> (8 * i));
 	}
-	h = fnv1a64_more(h, lang, strlen(lang) + 1);
-	return fnv1a64_more(h, le, sizeof(le));
+	h = mnemo_fnv1a64(h, lang, strlen(lang) + 1);
+	return mnemo_fnv1a64(h, le, sizeof(le));
 }
 
 static uint64_t
 dup_key_end(uint64_t h, const char *context)
 {
-	h = fnv1a64_more(h, "\x01", 1);
-	return fnv1a64_more(h, context, strlen(context) + 1);
+	h = mnemo_fnv1a64(h, "\x01", 1);
+	return mnemo_fnv1a64(h, context, strlen(context) + 1);
 }
 
 /* ---- opening, the schema and its migrations ------------------------------------------- */
@@ -343,7 +331,7 @@ migrate_v2(struct store_db *db)
 {
 	sqlite3_stmt *rows = NULL, *set = NULL;
 	int64_t unit = 0;
-	uint64_t h = FNV_OFFSET;
+	uint64_t h = MNEMO_FNV_OFFSET;
 	int rc, r;
 
 	r = exec(db, migration_v2);
@@ -377,7 +365,7 @@ migrate_v2(struct store_db *db)
 			break;
 		}
 		unit = sqlite3_column_int64(rows, 0);
-		h = dup_key_add(FNV_OFFSET, (const char *)sqlite3_column_text(rows, 1),
+		h = dup_key_add(MNEMO_FNV_OFFSET, (const char *)sqlite3_column_text(rows, 1),
 				(uint64_t)sqlite3_column_int64(rows, 2));
 	}
 	sqlite3_finalize(rows);
@@ -1542,7 +1530,7 @@ lang_order(const struct unit_draft *d, size_t *order)
 static uint64_t
 draft_dup_key(struct unit_draft *d, const size_t *order)
 {
-	uint64_t h = FNV_OFFSET;
+	uint64_t h = MNEMO_FNV_OFFSET;
 
 	for (size_t i = 0; i < d->n_variants; i++) {
 		h = dup_key_add(h, entry_key(d->variants[order[i]]), variant_key(d, order[i]));
@@ -2021,7 +2009,7 @@ payload_hash(const ProtobufCMessage *body, struct mnemo_arena *arena, uint64_t *
 	if (packed == NULL) {
 		return -ENOMEM;
 	}
-	h = fnv1a64_more(FNV_OFFSET, packed, len);
+	h = mnemo_fnv1a64(MNEMO_FNV_OFFSET, packed, len);
 	for (unsigned i = 0; i < d->n_fields; i++) {
 		const ProtobufCFieldDescriptor *fd = &d->fields[i];
 		size_t n;
@@ -2041,13 +2029,13 @@ payload_hash(const ProtobufCMessage *body, struct mnemo_arena *arena, uint64_t *
 			       n * sizeof(*sorted));
 			qsort(sorted, n, sizeof(*sorted), by_key);
 		}
-		h = fnv1a64_more(h, &fd->id, sizeof(fd->id));
+		h = mnemo_fnv1a64(h, &fd->id, sizeof(fd->id));
 		for (size_t k = 0; k < n; k++) {
 			const char *key, *value;
 
 			entry_kv(sorted[k], &key, &value);
-			h = fnv1a64_more(h, key, strlen(key) + 1);
-			h = fnv1a64_more(h, value, strlen(value) + 1);
+			h = mnemo_fnv1a64(h, key, strlen(key) + 1);
+			h = mnemo_fnv1a64(h, value, strlen(value) + 1);
 		}
 	}
 	*ret = h;
@@ -2514,8 +2502,8 @@ import_write(struct store_db *db, const Mnemo__Envelope *env, struct mnemo_arena
 		return r;
 	}
 	/* nng resends a request (same envelope) whose answer it did not get: stage once. */
-	batch_hash = fnv1a64_more(FNV_OFFSET, &env->request_id, sizeof(env->request_id));
-	batch_hash = fnv1a64_more(batch_hash, &req->n_units, sizeof(req->n_units));
+	batch_hash = mnemo_fnv1a64(MNEMO_FNV_OFFSET, &env->request_id, sizeof(env->request_id));
+	batch_hash = mnemo_fnv1a64(batch_hash, &req->n_units, sizeof(req->n_units));
 	resent = row.exists && env->request_id != 0 && row.last_batch == batch_hash;
 	reply->body_case = MNEMO__ENVELOPE__BODY_IMPORT_REPLY;
 	reply->import_reply = rep;
