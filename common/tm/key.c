@@ -53,12 +53,19 @@ put_char(struct sink *k, UChar32 c)
 /* Every run of white space becomes one space, and none is kept at either end. U+00A0 and
  * U+202F are White_Space too: translators type them before French punctuation, and a
  * segment must not lose its exact match over them. */
+static bool
+is_space(UChar32 c)
+{
+	/* ASCII, most of what is stored, without a call into ICU */
+	return c < 0x80 ? c == ' ' || (c >= '\t' && c <= '\r') : u_isUWhiteSpace(c);
+}
+
 static int
 put(struct sink *k, UChar32 c)
 {
 	int r;
 
-	if (u_isUWhiteSpace(c)) {
+	if (is_space(c)) {
 		k->pending_space = true;
 		return 0;
 	}

@@ -11,7 +11,9 @@ static const char usage[] =
 	"Finds the stored texts that contain the words of QUERY (case and accents ignored) and\n"
 	"prints one line per hit: the unit id, a tab, the language, a tab, the text, and with\n"
 	"--target a tab and that language's text of the same unit. The query is SQLite FTS5's:\n"
-	"words in any order, \"a phrase\" in order, prefix*, AND, OR, NOT.\n"
+	"words in any order, \"a phrase\" in order, prefix*, AND, OR, NOT. Right after a large\n"
+	"import, its units are indexed in the background (over 100,000 a second); until then\n"
+	"a note on standard error says that hits among them may be missing.\n"
 	"\n"
 	"  --lang L     search only the texts in L (default: every language)\n"
 	"  --target L   show each hit's unit in L too\n"
@@ -105,6 +107,10 @@ cmd_concordance(int argc, char **argv)
 				printf("\t%s", t != NULL ? t : "");
 			}
 			putchar('\n');
+		}
+		if (json_is_true(json_object_get(reply, "incomplete"))) {
+			fprintf(stderr, "mnemo concordance: units of a recent import are still being "
+					"indexed; hits among them may be missing\n");
 		}
 	}
 	json_decref(reply);

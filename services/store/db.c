@@ -15,7 +15,7 @@
 #include "tm.h"
 
 enum {
-	SCHEMA_VERSION = 2,
+	SCHEMA_VERSION = 3,
 	MAX_IDEMPOTENCY_KEY_BYTES = 128,
 	MAX_IMPORT_ID_BYTES = 128,
 	MAX_META_KEY_BYTES = 128,
@@ -106,6 +106,47 @@ static const char migration_v2[] =
 
 static const char migration_v2_end[] = "CREATE INDEX unit_by_dup_key ON unit(dup_key);\n";
 
+/* Version 3: what an import writes of a unit, in the order it can write it fastest. Each
+ * text is stored once, in its unit's body: the variant rows (a second copy, and an index an
+ * import filled in random order) go; the concordance index, which had every variant already,
+ * stays. Imports leave the units they add to the concordance backlog, and their changes' rows
+ * point at the unit's body (an empty unit blob) until the unit changes again. The duplicate
+ * keys move from an index on unit, filled in id order, to a table an import fills in key
+ * order; and unit ids are kept from reuse by next_unit instead of AUTOINCREMENT, which
+ * wrote sqlite_sequence at every insert. */
+static const char migration_v3[] =
+	"DROP INDEX variant_by_key;\n"
+	"DROP TABLE variant;\n"
+	"CREATE TABLE next_unit (\n"
+	"  id INTEGER NOT NULL\n" /* the least id a new unit may take (one row) */
+	");\n"
+	"INSERT INTO next_unit SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = "
+	"'unit'), 0), coalesce((SELECT max(id) FROM unit), 0)) + 1;\n"
+	"CREATE TABLE unit_v3 (\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  seq INTEGER NOT NULL,\n"
+	"  created_at INTEGER NOT NULL,\n"
+	"  changed_at INTEGER NOT NULL,\n"
+	"  body BLOB NOT NULL,\n" /* the Unit message (proto/mnemo.proto) as last written */
+	"  dup_key INTEGER NOT NULL,\n"
+	"  context TEXT NOT NULL\n"
+	");\n"
+	"INSERT INTO unit_v3 SELECT id, seq, created_at, changed_at, body, dup_key, context "
+	"FROM unit ORDER BY id;\n"
+	"DROP TABLE unit;\n"
+	"ALTER TABLE unit_v3 RENAME TO unit;\n"
+	"CREATE TABLE unit_dup (\n"
+	"  dup_key INTEGER NOT NULL,\n"
+	"  unit_id INTEGER NOT NULL,\n"
+	"  PRIMARY KEY (dup_key, unit_id)\n"
+	") WITHOUT ROWID;\n"
+	"INSERT INTO unit_dup SELECT dup_key, id FROM unit ORDER BY dup_key, id;\n"
+	/* ranges of unit ids whose variants are not in variant_fts yet */
+	"CREATE TABLE concordance_backlog (\n"
+	"  first INTEGER PRIMARY KEY,\n"
+	"  last INTEGER NOT NULL\n"
+	");\n";
+
 enum stmt_id {
 	ST_GET_UNIT,
 	ST_UPDATES,
@@ -119,18 +160,26 @@ enum stmt_id {
 	ST_TOUCH_UNIT,
 	ST_DELETE_UNIT,
 	ST_UNIT_ROW,
-	ST_INSERT_VARIANT,
-	ST_OLD_VARIANTS,
-	ST_DELETE_VARIANTS,
 	ST_INSERT_CHANGE,
+	ST_KEEP_CHANGE,
 	ST_NEXT_UNIT_ID,
+	ST_KEEP_UNIT_ID,
+	ST_DUP_INSERT,
+	ST_DUP_DELETE,
 	ST_FIND_DUP,
-	ST_UNIT_KEYS,
-	ST_FIND_SOURCE,
+	ST_ALL_UNITS,
+	ST_DUP_KEYS,
 	ST_FTS_INSERT,
 	ST_FTS_DELETE,
 	ST_FTS_MATCH,
-	ST_VARIANT_TEXT,
+	ST_BACKLOG_FIND,
+	ST_BACKLOG_FIRST,
+	ST_BACKLOG_ADD,
+	ST_BACKLOG_MOVE,
+	ST_BACKLOG_DELETE,
+	ST_BACKLOG_UNITS,
+	ST_BACKLOG_COUNT,
+	ST_BACKLOG_ANY,
 	ST_LANG_ID,
 	ST_LANG_TAG,
 	ST_LANG_INSERT,
@@ -147,7 +196,10 @@ enum stmt_id {
 
 static const char *const stmt_sql[N_STMTS] = {
 	[ST_GET_UNIT] = "SELECT body FROM unit WHERE id = ?",
-	[ST_UPDATES] = "SELECT seq, op, unit FROM change WHERE seq > ? ORDER BY seq LIMIT ?",
+	/* An empty unit blob: the unit's body, unchanged since (see ST_KEEP_CHANGE). */
+	[ST_UPDATES] = "SELECT c.seq, c.op, CASE WHEN length(c.unit) > 0 THEN c.unit ELSE "
+		       "(SELECT body FROM unit WHERE id = c.unit_id) END FROM change c "
+		       "WHERE c.seq > ? ORDER BY c.seq LIMIT ?",
 	[ST_SNAPSHOT] = "SELECT body FROM unit WHERE id > ? ORDER BY id LIMIT ?",
 	[ST_LAST_SEQ] = "SELECT coalesce(max(seq), 0) FROM change",
 	[ST_COUNT_UNITS] = "SELECT count(*) FROM unit",
@@ -160,24 +212,35 @@ static const char *const stmt_sql[N_STMTS] = {
 	[ST_TOUCH_UNIT] = "UPDATE unit SET seq = ?, body = ? WHERE id = ?",
 	[ST_DELETE_UNIT] = "DELETE FROM unit WHERE id = ?",
 	[ST_UNIT_ROW] = "SELECT body FROM unit WHERE id = ?",
-	[ST_INSERT_VARIANT] =
-		"INSERT INTO variant (unit_id, lang, text, key_hash) VALUES (?, ?, ?, ?)",
-	[ST_OLD_VARIANTS] = "SELECT lang, text FROM variant WHERE unit_id = ?",
-	[ST_DELETE_VARIANTS] = "DELETE FROM variant WHERE unit_id = ?",
 	[ST_INSERT_CHANGE] = "INSERT INTO change (seq, op, unit_id, at, unit) VALUES (?, ?, ?, ?, ?)",
-	/* AUTOINCREMENT's counter: the next id even if the highest unit was deleted. */
-	[ST_NEXT_UNIT_ID] = ("SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = "
-			     "'unit'), 0), coalesce((SELECT max(id) FROM unit), 0)) + 1"),
-	[ST_FIND_DUP] = "SELECT id, seq FROM unit WHERE dup_key = ? AND context = ? ORDER BY id",
-	[ST_UNIT_KEYS] = "SELECT lang, key_hash FROM variant WHERE unit_id = ? ORDER BY lang",
-	[ST_FIND_SOURCE] = "SELECT v.unit_id FROM variant v JOIN unit u ON u.id = v.unit_id "
-			   "WHERE v.lang = ? AND v.key_hash = ? AND u.context = ? "
-			   "ORDER BY v.unit_id LIMIT 1",
+	/* Before a unit changes, the change that made its body gets a copy of it. */
+	[ST_KEEP_CHANGE] = "UPDATE change SET unit = (SELECT body FROM unit WHERE id = ?1) "
+			   "WHERE seq = (SELECT seq FROM unit WHERE id = ?1) AND length(unit) = 0",
+	/* ids are never reused, even the highest unit's after a delete */
+	[ST_NEXT_UNIT_ID] = "SELECT max((SELECT id FROM next_unit), "
+			    "coalesce((SELECT max(id) FROM unit), 0) + 1)",
+	[ST_KEEP_UNIT_ID] = "UPDATE next_unit SET id = max(id, ? + 1)",
+	[ST_DUP_INSERT] = "INSERT INTO unit_dup (dup_key, unit_id) VALUES (?, ?)",
+	[ST_DUP_DELETE] = "DELETE FROM unit_dup WHERE dup_key = "
+			  "(SELECT dup_key FROM unit WHERE id = ?1) AND unit_id = ?1",
+	[ST_FIND_DUP] = "SELECT u.id, u.seq, u.body FROM unit_dup d JOIN unit u ON u.id = d.unit_id "
+			"WHERE d.dup_key = ? AND u.context = ? ORDER BY u.id",
+	[ST_ALL_UNITS] = "SELECT id, body FROM unit ORDER BY id",
+	[ST_DUP_KEYS] = "SELECT dup_key FROM unit_dup",
 	[ST_FTS_INSERT] = "INSERT INTO variant_fts (rowid, text) VALUES (?, ?)",
 	[ST_FTS_DELETE] = "INSERT INTO variant_fts (variant_fts, rowid, text) VALUES ('delete', ?, ?)",
 	[ST_FTS_MATCH] = "SELECT rowid FROM variant_fts WHERE variant_fts MATCH ? AND rowid > ? "
 			 "ORDER BY rowid",
-	[ST_VARIANT_TEXT] = "SELECT text FROM variant WHERE unit_id = ? AND lang = ?",
+	[ST_BACKLOG_FIND] = "SELECT last FROM concordance_backlog WHERE first <= ? "
+			    "ORDER BY first DESC LIMIT 1",
+	[ST_BACKLOG_FIRST] = "SELECT first, last FROM concordance_backlog ORDER BY first LIMIT 1",
+	[ST_BACKLOG_ADD] = "INSERT INTO concordance_backlog (first, last) VALUES (?, ?)",
+	[ST_BACKLOG_MOVE] = "UPDATE concordance_backlog SET first = ? WHERE first = ?",
+	[ST_BACKLOG_DELETE] = "DELETE FROM concordance_backlog WHERE first = ?",
+	[ST_BACKLOG_UNITS] = "SELECT id, body FROM unit WHERE id BETWEEN ? AND ? ORDER BY id",
+	[ST_BACKLOG_COUNT] = "SELECT count(*) FROM concordance_backlog b JOIN unit u "
+			     "ON u.id BETWEEN b.first AND b.last",
+	[ST_BACKLOG_ANY] = "SELECT count(*) FROM (SELECT 1 FROM concordance_backlog LIMIT 1)",
 	[ST_LANG_ID] = "SELECT id FROM lang WHERE tag = ?",
 	[ST_LANG_TAG] = "SELECT tag FROM lang WHERE id = ?",
 	[ST_LANG_INSERT] = "INSERT INTO lang (tag) VALUES (?)",
@@ -213,6 +276,9 @@ struct store_db {
 	struct store_db_limits lim;
 	uint64_t last_seq;
 	uint64_t savepoint_seq; /* last_seq when the request's savepoint began */
+	/* During an import's commit, the first id it may add: its units go to the concordance
+	 * backlog instead of the index (0: none). */
+	uint64_t defer_from;
 	struct canon_entry canons[MAX_LANG_CACHE];
 	size_t n_canons;
 	struct lang_entry langs[MAX_LANG_CACHE];
@@ -322,6 +388,81 @@ dup_key_end(uint64_t h, const char *context)
 	return mnemo_fnv1a64(h, context, strlen(context) + 1);
 }
 
+/* 64-bit hashes to unit ids, for an import's commit: an open-addressing table that keeps
+ * the first id put under a hash. */
+struct id_table {
+	uint64_t *hashes, *ids; /* hash 0: a free slot */
+	size_t cap, n;
+};
+
+static uint64_t
+id_table_find(const struct id_table *t, uint64_t h)
+{
+	h += h == 0;
+	for (size_t i = h & (t->cap - 1); t->cap > 0 && t->hashes[i] != 0;
+	     i = (i + 1) & (t->cap - 1)) {
+		if (t->hashes[i] == h) {
+			return t->ids[i];
+		}
+	}
+	return 0;
+}
+
+static size_t
+id_table_slot(const uint64_t *hashes, size_t cap, uint64_t h)
+{
+	size_t i = h & (cap - 1);
+
+	while (hashes[i] != 0 && hashes[i] != h) {
+		i = (i + 1) & (cap - 1);
+	}
+	return i;
+}
+
+static int
+id_table_put(struct id_table *t, uint64_t h, uint64_t id)
+{
+	size_t i;
+
+	h += h == 0;
+	if (2 * (t->n + 1) > t->cap) {
+		size_t cap = t->cap > 0 ? 2 * t->cap : 1024;
+		uint64_t *hashes = calloc(cap, sizeof(*hashes)), *ids = calloc(cap, sizeof(*ids));
+
+		if (hashes == NULL || ids == NULL) {
+			free(hashes);
+			free(ids);
+			return -ENOMEM;
+		}
+		for (size_t k = 0; k < t->cap; k++) {
+			if (t->hashes[k] != 0) {
+				i = id_table_slot(hashes, cap, t->hashes[k]);
+				hashes[i] = t->hashes[k];
+				ids[i] = t->ids[k];
+			}
+		}
+		free(t->hashes);
+		free(t->ids);
+		t->hashes = hashes;
+		t->ids = ids;
+		t->cap = cap;
+	}
+	i = id_table_slot(t->hashes, t->cap, h);
+	if (t->hashes[i] == 0) {
+		t->hashes[i] = h;
+		t->ids[i] = id;
+		t->n++;
+	}
+	return 0;
+}
+
+static void
+id_table_fini(struct id_table *t)
+{
+	free(t->hashes);
+	free(t->ids);
+}
+
 /* ---- opening, the schema and its migrations ------------------------------------------- */
 
 /* Version 1 -> 2: the duplicate key of every unit, from its variants (every unit of
@@ -403,6 +544,9 @@ migrate(struct store_db *db)
 	if (r == 0 && version < 2) {
 		r = migrate_v2(db);
 	}
+	if (r == 0 && version < 3) {
+		r = exec(db, migration_v3);
+	}
 	if (r == 0 && version < SCHEMA_VERSION) {
 		char sql[64];
 
@@ -441,6 +585,15 @@ store_db_open(const char *path, int read_only, int synchronous_full,
 			/* Imports write hundreds of MB in one transaction: pages of the indexes
 			 * they touch at random stay in memory (64 MiB at most). */
 			r = exec(db, "PRAGMA cache_size = -65536");
+		}
+		if (r == 0) {
+			/* Checkpoints are store_db_checkpoint()'s, on a connection of their own:
+			 * a commit does not wait while the pages it wrote are copied again. The
+			 * WAL an import grew is cut back once it is checkpointed. */
+			r = exec(db, "PRAGMA wal_autocheckpoint = 0");
+		}
+		if (r == 0) {
+			r = exec(db, "PRAGMA journal_size_limit = 67108864");
 		}
 		if (r == 0) {
 			r = migrate(db);
@@ -776,9 +929,10 @@ store_db_snapshot(struct store_db *db, uint64_t after_id, uint32_t max, struct m
 }
 
 int
-store_db_status(struct store_db *db, uint64_t *ret_last_seq, uint64_t *ret_units)
+store_db_status(struct store_db *db, uint64_t *ret_last_seq, uint64_t *ret_units,
+		uint64_t *ret_backlog)
 {
-	int64_t units = 0;
+	int64_t units = 0, backlog = 0;
 	int r;
 
 	r = read_begin(db);
@@ -790,8 +944,12 @@ store_db_status(struct store_db *db, uint64_t *ret_last_seq, uint64_t *ret_units
 		r = step_int(stmt(db, ST_COUNT_UNITS), &units);
 	}
 	if (r == 0) {
+		r = step_int(stmt(db, ST_BACKLOG_COUNT), &backlog);
+	}
+	if (r == 0) {
 		*ret_last_seq = db->last_seq;
 		*ret_units = (uint64_t)units;
+		*ret_backlog = (uint64_t)backlog;
 	}
 	read_end(db);
 	return r;
@@ -859,24 +1017,16 @@ past_deadline(void *arg)
 	return mnemo_clock_ms() > *(const uint64_t *)arg;
 }
 
-/* The text of one variant, copied into the arena; NULL and -ENOENT when there is none. */
-static int
-variant_text(struct store_db *db, uint64_t unit, const char *lang, struct mnemo_arena *arena,
-	     char **ret)
+/* A unit's text in a language; NULL when it has none. */
+static char *
+unit_text(const Mnemo__Unit *u, const char *lang)
 {
-	sqlite3_stmt *s = stmt(db, ST_VARIANT_TEXT);
-	int rc;
-
-	sqlite3_bind_int64(s, 1, (sqlite3_int64)unit);
-	sqlite3_bind_text(s, 2, lang, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	if (rc != SQLITE_ROW) {
-		return rc == SQLITE_DONE ? -ENOENT : store_err_from_sqlite(rc);
+	for (size_t i = 0; i < u->n_variants; i++) {
+		if (strcmp(u->variants[i]->key, lang) == 0) {
+			return u->variants[i]->value;
+		}
 	}
-	*ret = mnemo_arena_strndup(arena, (const char *)sqlite3_column_text(s, 0),
-				   (size_t)sqlite3_column_bytes(s, 0));
-	sqlite3_reset(s);
-	return *ret != NULL ? 0 : -ENOMEM;
+	return NULL;
 }
 
 /* A language of the request, canonical, and its number (0: no variant has it). */
@@ -911,9 +1061,10 @@ store_db_concordance(struct store_db *db, const Mnemo__ConcordanceRequest *req,
 	Mnemo__ConcordanceReply *reply = mnemo_arena_alloc(arena, sizeof(*reply));
 	char lang_buf[MNEMO_TEXT_LANG_MAX], target_buf[MNEMO_TEXT_LANG_MAX];
 	const char *lang, *target, *query;
-	int64_t lang_n, target_n;
+	int64_t lang_n, target_n, backlog = 0;
 	uint32_t max = req->max != 0 ? req->max : CONCORDANCE_DEFAULT;
-	uint64_t deadline = mnemo_clock_ms() + CONCORDANCE_TIME_MS, last_unit = 0;
+	uint64_t deadline = mnemo_clock_ms() + CONCORDANCE_TIME_MS, last_unit = 0, u_id = 0;
+	Mnemo__Unit *u = NULL;
 	sqlite3_stmt *s;
 	int r, rc = SQLITE_DONE;
 
@@ -956,8 +1107,11 @@ store_db_concordance(struct store_db *db, const Mnemo__ConcordanceRequest *req,
 		}
 		return r;
 	}
+	r = step_int(stmt(db, ST_BACKLOG_ANY), &backlog);
+	reply->incomplete = backlog > 0;
 	sqlite3_progress_handler(db->conn, 1000, past_deadline, &deadline);
 	s = stmt(db, ST_FTS_MATCH);
+	/* Hits come in unit order: each unit is read once, for all its hits. */
 	sqlite3_bind_text(s, 1, query, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, fts_rowid(req->after_unit, (1 << LANG_BITS) - 1));
 	while (r == 0 && (rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -969,6 +1123,17 @@ store_db_concordance(struct store_db *db, const Mnemo__ConcordanceRequest *req,
 
 		if (lang != NULL && n != lang_n) {
 			continue;
+		}
+		if (unit != u_id) {
+			r = read_unit(db, ST_UNIT_ROW, unit, arena, &u);
+			if (r == -ENOENT) {
+				r = 0; /* the index is ahead of nothing: cannot happen, skip it */
+				continue;
+			}
+			if (r < 0) {
+				break;
+			}
+			u_id = unit;
 		}
 		if (reply->n_hits >= max && unit != last_unit) {
 			break; /* a page ends between units, never inside one */
@@ -986,20 +1151,17 @@ store_db_concordance(struct store_db *db, const Mnemo__ConcordanceRequest *req,
 		r = lang_tag(db, n, tag);
 		if (r == 0) {
 			hit->lang = mnemo_arena_strdup(arena, tag);
-			r = hit->lang != NULL ? variant_text(db, unit, tag, arena, &hit->text) : -ENOMEM;
-		}
-		if (r == 0 && target != NULL && target_n != 0) {
-			r = variant_text(db, unit, target, arena, &hit->target);
-			if (r == -ENOENT) {
-				hit->target = "";
-				r = 0;
-			}
-		}
-		if (r == -ENOENT) {
-			r = 0; /* the index is ahead of nothing: cannot happen, skip it */
-			continue;
+			r = hit->lang != NULL ? 0 : -ENOMEM;
 		}
 		if (r == 0) {
+			hit->text = unit_text(u, tag);
+			if (hit->text == NULL) {
+				continue; /* the index is ahead of nothing: cannot happen, skip it */
+			}
+			if (target != NULL && target_n != 0) {
+				hit->target = unit_text(u, target);
+				hit->target = hit->target != NULL ? hit->target : "";
+			}
 			reply->hits[reply->n_hits++] = hit;
 			last_unit = unit;
 		}
@@ -1030,6 +1192,21 @@ store_db_concordance(struct store_db *db, const Mnemo__ConcordanceRequest *req,
 }
 
 /* ---- writes --------------------------------------------------------------------------- */
+
+int
+store_db_checkpoint(struct store_db *db, int *ret_left)
+{
+	int frames = 0, copied = 0;
+	int rc = sqlite3_wal_checkpoint_v2(db->conn, NULL, SQLITE_CHECKPOINT_PASSIVE, &frames,
+					   &copied);
+
+	*ret_left = frames > copied ? frames - copied : 0;
+	if (rc == SQLITE_BUSY) {
+		*ret_left += *ret_left == 0; /* a writer held it: try again */
+		return 0;
+	}
+	return store_err_from_sqlite(rc);
+}
 
 int
 store_db_begin(struct store_db *db)
@@ -1292,14 +1469,20 @@ check_meta(struct store_db *db, const struct unit_input *in, struct mnemo_arena 
 	return 0;
 }
 
+/* The exact key of a text as the duplicate keys hash it. */
+static uint64_t
+text_key(const char *text)
+{
+	uint64_t k = mnemo_tm_key_hash(text, strlen(text));
+
+	return k + (k == 0); /* 0 means "not computed yet" in a draft */
+}
+
 static uint64_t
 variant_key(struct unit_draft *d, size_t i)
 {
 	if (d->keys[i] == 0) {
-		const char *text = entry_value(d->variants[i]);
-
-		d->keys[i] = mnemo_tm_key_hash(text, strlen(text));
-		d->keys[i] += d->keys[i] == 0; /* 0 means "not computed yet" */
+		d->keys[i] = text_key(entry_value(d->variants[i]));
 	}
 	return d->keys[i];
 }
@@ -1538,11 +1721,28 @@ draft_dup_key(struct unit_draft *d, const size_t *order)
 	return dup_key_end(h, d->context);
 }
 
+/* Whether a stored unit has the draft's exact key in every language, and no other. */
+static int
+same_keys(const Mnemo__Unit *u, struct unit_draft *d)
+{
+	if (u->n_variants != d->n_variants) {
+		return 0;
+	}
+	for (size_t i = 0; i < d->n_variants; i++) {
+		const char *text = unit_text(u, entry_key(d->variants[i]));
+
+		if (text == NULL || text_key(text) != variant_key(d, i)) {
+			return 0;
+		}
+	}
+	return 1;
+}
+
 /* A live unit identical to the draft: the same exact key in every language, the same
  * context. 1 with its id and seq, 0 when none. */
 static int
-find_duplicate(struct store_db *db, struct unit_draft *d, const size_t *order, uint64_t dup_key,
-	       uint64_t *ret_id, uint64_t *ret_seq)
+find_duplicate(struct store_db *db, struct unit_draft *d, uint64_t dup_key,
+	       struct mnemo_arena *arena, uint64_t *ret_id, uint64_t *ret_seq)
 {
 	sqlite3_stmt *s = stmt(db, ST_FIND_DUP);
 	int rc, r = 0;
@@ -1550,26 +1750,16 @@ find_duplicate(struct store_db *db, struct unit_draft *d, const size_t *order, u
 	sqlite3_bind_int64(s, 1, (sqlite3_int64)dup_key);
 	sqlite3_bind_text(s, 2, d->context, -1, SQLITE_STATIC);
 	while (r == 0 && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-		sqlite3_stmt *k = stmt(db, ST_UNIT_KEYS);
-		size_t i = 0;
-		int same = 1;
+		Mnemo__Unit *u = unpack_unit(arena, sqlite3_column_blob(s, 2),
+					     sqlite3_column_bytes(s, 2));
 
-		sqlite3_bind_int64(k, 1, sqlite3_column_int64(s, 0));
-		while (same && (rc = sqlite3_step(k)) == SQLITE_ROW) {
-			same = i < d->n_variants &&
-			       strcmp((const char *)sqlite3_column_text(k, 0),
-				      entry_key(d->variants[order[i]])) == 0 &&
-			       (uint64_t)sqlite3_column_int64(k, 1) == variant_key(d, order[i]);
-			i++;
-		}
-		if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-			r = store_err_from_sqlite(rc);
-		} else if (same && i == d->n_variants) {
+		if (u == NULL) {
+			r = -EIO;
+		} else if (same_keys(u, d)) {
 			*ret_id = (uint64_t)sqlite3_column_int64(s, 0);
 			*ret_seq = (uint64_t)sqlite3_column_int64(s, 1);
 			r = 1;
 		}
-		sqlite3_reset(k);
 	}
 	if (r == 0 && rc != SQLITE_DONE) {
 		r = store_err_from_sqlite(rc);
@@ -1621,72 +1811,120 @@ draft_unit(struct mnemo_arena *arena, uint64_t id, const struct unit_draft *d, u
 	return u;
 }
 
-/* The variants' rows and their rows in the concordance index. */
+/* ---- the concordance index ---- */
+
+/* Whether the unit's texts wait in the concordance backlog, so the index has none of them. */
 static int
-insert_variants(struct store_db *db, uint64_t id, struct unit_draft *d)
+in_backlog(struct store_db *db, uint64_t id, int *ret)
+{
+	sqlite3_stmt *s = stmt(db, ST_BACKLOG_FIND);
+	int rc;
+
+	if (db->defer_from != 0 && id >= db->defer_from) {
+		*ret = 1;
+		return 0;
+	}
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)id);
+	rc = sqlite3_step(s);
+	*ret = rc == SQLITE_ROW && (uint64_t)sqlite3_column_int64(s, 0) >= id;
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store_err_from_sqlite(rc);
+}
+
+/* Puts a unit's texts in the concordance index (ST_FTS_INSERT) or takes them out
+ * (ST_FTS_DELETE: a contentless index forgets a row only when given its text again). */
+static int
+fts_texts(struct store_db *db, enum stmt_id op, const Mnemo__Unit *u)
 {
 	int r = 0;
 
-	for (size_t i = 0; r == 0 && i < d->n_variants; i++) {
-		const char *lang, *text;
-		sqlite3_stmt *s;
+	for (size_t i = 0; r == 0 && i < u->n_variants; i++) {
+		const char *lang = u->variants[i]->key;
 		int64_t n;
-		int len;
 
-		entry_kv(d->variants[i], &lang, &text);
-		len = (int)strlen(text);
 		r = lang_id(db, lang, 1, &n);
-		if (r < 0) {
-			break;
-		}
-		s = stmt(db, ST_INSERT_VARIANT);
-		sqlite3_bind_int64(s, 1, (sqlite3_int64)id);
-		sqlite3_bind_text(s, 2, lang, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 3, text, len, SQLITE_STATIC);
-		sqlite3_bind_int64(s, 4, (sqlite3_int64)variant_key(d, i));
-		r = step_done(s);
 		if (r == 0) {
-			s = stmt(db, ST_FTS_INSERT);
-			sqlite3_bind_int64(s, 1, fts_rowid(id, n));
-			sqlite3_bind_text(s, 2, text, len, SQLITE_STATIC);
+			sqlite3_stmt *s = stmt(db, op);
+
+			sqlite3_bind_int64(s, 1, fts_rowid(u->id, n));
+			sqlite3_bind_text(s, 2, u->variants[i]->value, -1, SQLITE_STATIC);
 			r = step_done(s);
 		}
 	}
 	return r;
 }
 
-/* Removes the unit's variants and their rows in the concordance index (a contentless
- * index forgets a row only when given its text again). */
+/* The same, unless the unit waits in the backlog: the backlog indexes its body as it is
+ * then (and nothing, once it is deleted). */
 static int
-remove_variants(struct store_db *db, uint64_t id)
+fts_unless_waiting(struct store_db *db, enum stmt_id op, const Mnemo__Unit *u)
 {
-	sqlite3_stmt *old = stmt(db, ST_OLD_VARIANTS), *s;
+	int waiting, r = in_backlog(db, u->id, &waiting);
+
+	return r == 0 && !waiting ? fts_texts(db, op, u) : r;
+}
+
+int
+store_db_index_backlog(struct store_db *db, uint32_t max_units, int *ret_more)
+{
+	sqlite3_stmt *s = stmt(db, ST_BACKLOG_FIRST), *units;
+	struct mnemo_arena arena;
+	int64_t first, last, upto;
+	uint32_t n = 0;
 	int rc, r = 0;
 
-	sqlite3_bind_int64(old, 1, (sqlite3_int64)id);
-	while (r == 0 && (rc = sqlite3_step(old)) == SQLITE_ROW) {
-		int64_t n;
-
-		r = lang_id(db, (const char *)sqlite3_column_text(old, 0), 1, &n);
-		if (r == 0) {
-			s = stmt(db, ST_FTS_DELETE);
-			sqlite3_bind_int64(s, 1, fts_rowid(id, n));
-			sqlite3_bind_text(s, 2, (const char *)sqlite3_column_text(old, 1),
-					  sqlite3_column_bytes(old, 1), SQLITE_STATIC);
-			r = step_done(s);
-		}
+	*ret_more = 0;
+	rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW) {
+		sqlite3_reset(s);
+		return rc == SQLITE_DONE ? 0 : store_err_from_sqlite(rc);
 	}
-	if (r == 0 && rc != SQLITE_DONE) {
+	first = sqlite3_column_int64(s, 0);
+	last = upto = sqlite3_column_int64(s, 1);
+	sqlite3_reset(s);
+	mnemo_arena_init(&arena, 0);
+	units = stmt(db, ST_BACKLOG_UNITS);
+	sqlite3_bind_int64(units, 1, first);
+	sqlite3_bind_int64(units, 2, last);
+	while (r == 0 && (rc = sqlite3_step(units)) == SQLITE_ROW) {
+		Mnemo__Unit *u;
+
+		if (n == max_units) {
+			upto = sqlite3_column_int64(units, 0) - 1;
+			break;
+		}
+		mnemo_arena_reset(&arena);
+		u = unpack_unit(&arena, sqlite3_column_blob(units, 1),
+				sqlite3_column_bytes(units, 1));
+		r = u != NULL ? fts_texts(db, ST_FTS_INSERT, u) : -EIO;
+		n++;
+	}
+	if (r == 0 && rc != SQLITE_DONE && rc != SQLITE_ROW) {
 		r = store_err_from_sqlite(rc);
 	}
-	sqlite3_reset(old);
+	sqlite3_reset(units);
+	mnemo_arena_fini(&arena);
 	if (r == 0) {
-		s = stmt(db, ST_DELETE_VARIANTS);
-		sqlite3_bind_int64(s, 1, (sqlite3_int64)id);
+		s = stmt(db, upto < last ? ST_BACKLOG_MOVE : ST_BACKLOG_DELETE);
+		if (upto < last) {
+			sqlite3_bind_int64(s, 1, upto + 1);
+			sqlite3_bind_int64(s, 2, first);
+		} else {
+			sqlite3_bind_int64(s, 1, first);
+		}
 		r = step_done(s);
 	}
-	return r;
+	if (r == 0) {
+		s = stmt(db, ST_BACKLOG_FIRST);
+		rc = sqlite3_step(s);
+		*ret_more = rc == SQLITE_ROW;
+		sqlite3_reset(s);
+		r = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store_err_from_sqlite(rc);
+	}
+	return r < 0 ? r : (int)n;
 }
+
+/* ---- units: writing them, continued ---- */
 
 static int
 log_change(struct store_db *db, uint64_t seq, Mnemo__ChangeOp op, uint64_t unit, int64_t at,
@@ -1714,10 +1952,42 @@ next_unit_id(struct store_db *db, uint64_t *ret)
 	return r;
 }
 
-/* A new unit: its row, its variants, and the change that made it. */
 static int
-insert_unit(struct store_db *db, Mnemo__Unit *u, struct unit_draft *d, uint64_t dup_key,
-	    int64_t at, struct mnemo_arena *arena)
+dup_put(struct store_db *db, uint64_t dup_key, uint64_t id)
+{
+	sqlite3_stmt *s = stmt(db, ST_DUP_INSERT);
+
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)dup_key);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)id);
+	return step_done(s);
+}
+
+/* Before a unit's row changes or goes: its duplicate key leaves unit_dup. */
+static int
+dup_drop(struct store_db *db, uint64_t id)
+{
+	sqlite3_stmt *s = stmt(db, ST_DUP_DELETE);
+
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)id);
+	return step_done(s);
+}
+
+/* Before a unit changes: the change that made its body keeps a copy of it. */
+static int
+keep_change(struct store_db *db, uint64_t id)
+{
+	sqlite3_stmt *s = stmt(db, ST_KEEP_CHANGE);
+
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)id);
+	return step_done(s);
+}
+
+/* A new unit: its row, its texts in the concordance index, and the change that made it,
+ * which points at the row (an empty unit blob) until the unit changes again: imports write
+ * each text once. */
+static int
+insert_unit(struct store_db *db, Mnemo__Unit *u, uint64_t dup_key, int64_t at,
+	    struct mnemo_arena *arena)
 {
 	sqlite3_stmt *s = stmt(db, ST_INSERT_UNIT);
 	size_t len;
@@ -1740,22 +2010,24 @@ insert_unit(struct store_db *db, Mnemo__Unit *u, struct unit_draft *d, uint64_t 
 	sqlite3_bind_text(s, 7, u->context, -1, SQLITE_STATIC);
 	r = step_done(s);
 	if (r == 0) {
-		r = insert_variants(db, u->id, d);
+		r = fts_unless_waiting(db, ST_FTS_INSERT, u);
 	}
 	if (r == 0) {
-		r = log_change(db, u->seq, MNEMO__CHANGE_OP__CHANGE_OP_ADD, u->id, at, blob, len);
+		r = log_change(db, u->seq, MNEMO__CHANGE_OP__CHANGE_OP_ADD, u->id, at, "", 0);
 	}
 	return r;
 }
 
-/* A unit's new content: its row, its variants replaced, and the change. */
+/* A unit's new content (old: as it was): its row, its texts in the concordance index
+ * replaced, and the change. */
 static int
-replace_unit(struct store_db *db, Mnemo__Unit *u, struct unit_draft *d, int64_t at,
-	     struct mnemo_arena *arena)
+replace_unit(struct store_db *db, const Mnemo__Unit *old, Mnemo__Unit *u, struct unit_draft *d,
+	     int64_t at, struct mnemo_arena *arena)
 {
 	size_t order_buf[64], *order = order_buf, len;
 	sqlite3_stmt *s;
 	void *blob = pack(arena, &u->base, &len);
+	uint64_t dup_key;
 	int r;
 
 	if (d->n_variants > 64) {
@@ -1765,19 +2037,31 @@ replace_unit(struct store_db *db, Mnemo__Unit *u, struct unit_draft *d, int64_t 
 		return -ENOMEM;
 	}
 	lang_order(d, order);
+	r = keep_change(db, u->id);
+	if (r < 0) {
+		return r;
+	}
+	r = dup_drop(db, u->id);
+	if (r < 0) {
+		return r;
+	}
+	dup_key = draft_dup_key(d, order);
 	s = stmt(db, ST_UPDATE_UNIT);
 	sqlite3_bind_int64(s, 1, (sqlite3_int64)u->seq);
 	sqlite3_bind_int64(s, 2, u->changed_at);
 	sqlite3_bind_blob(s, 3, blob, (int)len, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 4, (sqlite3_int64)draft_dup_key(d, order));
+	sqlite3_bind_int64(s, 4, (sqlite3_int64)dup_key);
 	sqlite3_bind_text(s, 5, u->context, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 6, (sqlite3_int64)u->id);
 	r = step_done(s);
 	if (r == 0) {
-		r = remove_variants(db, u->id);
+		r = dup_put(db, dup_key, u->id);
 	}
 	if (r == 0) {
-		r = insert_variants(db, u->id, d);
+		r = fts_unless_waiting(db, ST_FTS_DELETE, old);
+	}
+	if (r == 0) {
+		r = fts_unless_waiting(db, ST_FTS_INSERT, u);
 	}
 	if (r == 0) {
 		r = log_change(db, u->seq, MNEMO__CHANGE_OP__CHANGE_OP_UPDATE, u->id, at, blob, len);
@@ -1798,11 +2082,67 @@ struct outcome {
 	uint64_t existing, existing_seq;
 };
 
-/* Adds a checked draft under a duplicates policy (not OVERWRITE). */
+/* What the commit of an import that does not overwrite keeps in memory. */
+struct import_state {
+	/* The duplicate key of every unit -> 1, and of each unit the import added -> its id:
+	 * only a unit whose key is there may be a duplicate. */
+	struct id_table dups;
+	/* (duplicate key, id) of each unit the import added, for unit_dup: written in key
+	 * order at the end, as a B-tree takes them fastest. */
+	uint64_t (*added)[2];
+	size_t n_added, cap_added;
+};
+
+/* A unit identical to the draft that an import added earlier: 1 (with its id and seq), 0
+ * when the import added none with its duplicate key. */
 static int
-add_draft(struct store_db *db, struct unit_draft *d, Mnemo__Duplicates policy, uint64_t id,
-	  uint64_t seq, int64_t at, struct mnemo_arena *arena, Mnemo__Update *change,
-	  struct outcome *out)
+added_duplicate(struct store_db *db, struct unit_draft *d, uint64_t dup_key,
+		const struct import_state *imp, struct mnemo_arena *arena, struct outcome *out)
+{
+	uint64_t id = id_table_find(&imp->dups, dup_key);
+	Mnemo__Unit *u;
+	int r;
+
+	if (db->defer_from == 0 || id < db->defer_from) {
+		return 0;
+	}
+	r = read_unit(db, ST_UNIT_ROW, id, arena, &u);
+	if (r < 0) {
+		return r;
+	}
+	if (!same_keys(u, d) || strcmp(u->context, d->context) != 0) {
+		return 0; /* two units of one hash: not the same */
+	}
+	out->existing = id;
+	out->existing_seq = u->seq;
+	return 1;
+}
+
+static int
+import_state_add(struct import_state *imp, uint64_t dup_key, uint64_t id)
+{
+	if (imp->n_added == imp->cap_added) {
+		size_t cap = imp->cap_added > 0 ? 2 * imp->cap_added : 4096;
+		void *p = realloc(imp->added, cap * sizeof(*imp->added));
+
+		if (p == NULL) {
+			return -ENOMEM;
+		}
+		imp->added = p;
+		imp->cap_added = cap;
+	}
+	imp->added[imp->n_added][0] = dup_key;
+	imp->added[imp->n_added][1] = id;
+	imp->n_added++;
+	return id_table_put(&imp->dups, dup_key, id);
+}
+
+/* Adds a checked draft under a duplicates policy (not OVERWRITE); imp: an import's state,
+ * or NULL for a unit added alone. */
+static int
+add_draft(struct store_db *db, struct unit_draft *d, Mnemo__Duplicates policy,
+	  struct import_state *imp, uint64_t id, uint64_t seq, int64_t at,
+	  struct mnemo_arena *arena, Mnemo__Update *change, struct outcome *out)
 {
 	size_t order_buf[64], *order = order_buf;
 	int64_t created = d->created_at != 0 ? d->created_at : at;
@@ -1817,8 +2157,13 @@ add_draft(struct store_db *db, struct unit_draft *d, Mnemo__Duplicates policy, u
 	}
 	lang_order(d, order);
 	dup_key = draft_dup_key(d, order);
-	if (policy != MNEMO__DUPLICATES__DUPLICATES_KEEP) {
-		r = find_duplicate(db, d, order, dup_key, &out->existing, &out->existing_seq);
+	if (policy != MNEMO__DUPLICATES__DUPLICATES_KEEP &&
+	    (imp == NULL || id_table_find(&imp->dups, dup_key) != 0)) {
+		r = imp != NULL ? added_duplicate(db, d, dup_key, imp, arena, out) : 0;
+		if (r == 0) {
+			r = find_duplicate(db, d, dup_key, arena, &out->existing,
+					   &out->existing_seq);
+		}
 		if (r != 0) {
 			return r < 0 ? r : 0; /* change->unit stays NULL */
 		}
@@ -1842,7 +2187,11 @@ add_draft(struct store_db *db, struct unit_draft *d, Mnemo__Duplicates policy, u
 		(char *)(d->changed_by != NULL && d->changed_by[0] != '\0' ? d->changed_by : d->user);
 	change->unit->usage_count = d->usage_count;
 	change->unit->used_at = d->used_at;
-	return insert_unit(db, change->unit, d, dup_key, at, arena);
+	r = insert_unit(db, change->unit, dup_key, at, arena);
+	if (r == 0) {
+		r = imp != NULL ? import_state_add(imp, dup_key, id) : dup_put(db, dup_key, id);
+	}
+	return r;
 }
 
 /* Executes a request that the ledger has not seen: the unit's new state, or -errno. */
@@ -1879,7 +2228,7 @@ apply(struct store_db *db, const Mnemo__Envelope *req, uint64_t seq, int64_t at,
 		if (r < 0) {
 			return r;
 		}
-		return add_draft(db, &d, a->duplicates, 0, seq, at, arena, change, out);
+		return add_draft(db, &d, a->duplicates, NULL, 0, seq, at, arena, change, out);
 	}
 	case MNEMO__ENVELOPE__BODY_UNIT_UPDATE_REQUEST: {
 		const Mnemo__UnitUpdateRequest *u = req->unit_update_request;
@@ -1907,7 +2256,7 @@ apply(struct store_db *db, const Mnemo__Envelope *req, uint64_t seq, int64_t at,
 		change->unit->changed_by = (char *)d.user;
 		change->unit->usage_count = old->usage_count;
 		change->unit->used_at = old->used_at;
-		return replace_unit(db, change->unit, &d, at, arena);
+		return replace_unit(db, old, change->unit, &d, at, arena);
 	}
 	case MNEMO__ENVELOPE__BODY_UNIT_USE_REQUEST:
 		id = req->unit_use_request->id;
@@ -1924,6 +2273,10 @@ apply(struct store_db *db, const Mnemo__Envelope *req, uint64_t seq, int64_t at,
 		blob = pack(arena, &old->base, &len);
 		if (blob == NULL) {
 			return -ENOMEM;
+		}
+		r = keep_change(db, id);
+		if (r < 0) {
+			return r;
 		}
 		s = stmt(db, ST_TOUCH_UNIT);
 		sqlite3_bind_int64(s, 1, (sqlite3_int64)seq);
@@ -1943,10 +2296,21 @@ apply(struct store_db *db, const Mnemo__Envelope *req, uint64_t seq, int64_t at,
 			return no_unit(f, id);
 		}
 		if (r == 0) {
-			r = remove_variants(db, id);
+			r = keep_change(db, id);
+		}
+		if (r == 0) {
+			r = fts_unless_waiting(db, ST_FTS_DELETE, old);
+		}
+		if (r == 0) {
+			r = dup_drop(db, id);
 		}
 		if (r == 0) {
 			s = stmt(db, ST_DELETE_UNIT);
+			sqlite3_bind_int64(s, 1, (sqlite3_int64)id);
+			r = step_done(s);
+		}
+		if (r == 0) {
+			s = stmt(db, ST_KEEP_UNIT_ID);
 			sqlite3_bind_int64(s, 1, (sqlite3_int64)id);
 			r = step_done(s);
 		}
@@ -2229,18 +2593,73 @@ unit_fault(struct mnemo_fault *f, int r, uint64_t pos, int64_t index)
 	return r;
 }
 
+/* The live units by their text in an import's source language and their context, for an
+ * import that overwrites: filled from every unit's body when its commit first needs it (a
+ * scan, as overwriting is for imports only), then kept current with the units it adds. The
+ * unit a hash of (exact key, context) leads to is checked before it is overwritten. */
+struct source_map {
+	const char *lang;
+	struct id_table ids;
+	int filled;
+};
+
+static uint64_t
+source_hash(uint64_t key, const char *context)
+{
+	return dup_key_end(dup_key_add(MNEMO_FNV_OFFSET, "", key), context);
+}
+
+static uint64_t
+source_map_find(const struct source_map *map, uint64_t key, const char *context)
+{
+	return id_table_find(&map->ids, source_hash(key, context));
+}
+
+static int
+source_map_put_unit(struct source_map *map, const Mnemo__Unit *u)
+{
+	const char *text = unit_text(u, map->lang);
+
+	return text != NULL ? id_table_put(&map->ids, source_hash(text_key(text), u->context), u->id)
+			    : 0;
+}
+
+static int
+source_map_fill(struct store_db *db, struct source_map *map)
+{
+	sqlite3_stmt *s = stmt(db, ST_ALL_UNITS);
+	struct mnemo_arena arena;
+	int rc, r = 0;
+
+	mnemo_arena_init(&arena, 0);
+	while (r == 0 && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		Mnemo__Unit *u;
+
+		mnemo_arena_reset(&arena);
+		u = unpack_unit(&arena, sqlite3_column_blob(s, 1), sqlite3_column_bytes(s, 1));
+		r = u != NULL ? source_map_put_unit(map, u) : -EIO;
+	}
+	if (r == 0 && rc != SQLITE_DONE) {
+		r = store_err_from_sqlite(rc);
+	}
+	sqlite3_reset(s);
+	mnemo_arena_fini(&arena);
+	map->filled = r == 0;
+	return r;
+}
+
 /* OVERWRITE: the live unit with the draft's source-language key and context gets the
  * draft's other languages (variants, markup, prev, next; the languages only it has stay)
  * and its other fields. 1 when one was overwritten, 0 when there is none. */
 static int
-overwrite(struct store_db *db, struct unit_draft *d, const char *source, uint64_t seq,
+overwrite(struct store_db *db, struct unit_draft *d, struct source_map *map, uint64_t seq,
 	  int64_t at, struct mnemo_arena *arena)
 {
-	sqlite3_stmt *s;
+	const char *source = map->lang;
 	Mnemo__Unit *old, *u;
 	struct unit_draft m;
 	size_t src = d->n_variants;
-	int64_t id = 0;
+	uint64_t id;
 	int r;
 
 	for (size_t i = 0; i < d->n_variants; i++) {
@@ -2251,19 +2670,18 @@ overwrite(struct store_db *db, struct unit_draft *d, const char *source, uint64_
 	if (src == d->n_variants) {
 		return 0; /* nothing to match: it is added */
 	}
-	s = stmt(db, ST_FIND_SOURCE);
-	sqlite3_bind_text(s, 1, source, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, (sqlite3_int64)variant_key(d, src));
-	sqlite3_bind_text(s, 3, d->context, -1, SQLITE_STATIC);
-	r = step_int(s, &id);
-	if (r == -ENOENT) {
+	id = source_map_find(map, variant_key(d, src), d->context);
+	if (id == 0) {
 		return 0;
 	}
-	if (r == 0) {
-		r = read_unit(db, ST_UNIT_ROW, (uint64_t)id, arena, &old);
-	}
+	r = read_unit(db, ST_UNIT_ROW, id, arena, &old);
 	if (r < 0) {
 		return r;
+	}
+	if (unit_text(old, source) == NULL ||
+	    text_key(unit_text(old, source)) != variant_key(d, src) ||
+	    strcmp(old->context, d->context) != 0) {
+		return 0; /* two (key, context) pairs of one hash: take it as new */
 	}
 	/* Merge, per map: the old unit's entries in the source language and in languages
 	 * the draft has no variant in, then the draft's entries in its other languages. */
@@ -2329,7 +2747,7 @@ overwrite(struct store_db *db, struct unit_draft *d, const char *source, uint64_
 	m.project = d->project;
 	m.domain = d->domain;
 	m.context = d->context;
-	u = draft_unit(arena, (uint64_t)id, &m, seq);
+	u = draft_unit(arena, id, &m, seq);
 	if (u == NULL) {
 		return -ENOMEM;
 	}
@@ -2339,12 +2757,40 @@ overwrite(struct store_db *db, struct unit_draft *d, const char *source, uint64_
 	u->changed_by = (char *)d->user;
 	u->usage_count = old->usage_count;
 	u->used_at = old->used_at;
-	r = replace_unit(db, u, &m, at, arena);
+	r = replace_unit(db, old, u, &m, at, arena);
 	return r < 0 ? r : 1;
 }
 
+static int
+by_dup_key(const void *a, const void *b)
+{
+	const uint64_t *x = a, *y = b;
+
+	return x[0] != y[0] ? (x[0] < y[0] ? -1 : 1) : (x[1] > y[1]) - (x[1] < y[1]);
+}
+
+/* The duplicate key of every unit: most units an import brings have none of them, and
+ * need not be looked for (the index on them lives on disk; the table, in memory). */
+static int
+dup_keys(struct store_db *db, struct id_table *dups)
+{
+	sqlite3_stmt *s = stmt(db, ST_DUP_KEYS);
+	int rc, r = 0;
+
+	while (r == 0 && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		r = id_table_put(dups, (uint64_t)sqlite3_column_int64(s, 0), 1);
+	}
+	if (r == 0 && rc != SQLITE_DONE) {
+		r = store_err_from_sqlite(rc);
+	}
+	sqlite3_reset(s);
+	return r;
+}
+
 /* Makes every staged unit of the import a unit, in the caller's transaction; on failure
- * the caller rolls it all back. */
+ * the caller rolls it all back. The units it adds wait in the concordance backlog, of
+ * which the commit indexes one chunk (all of a small import); the writer does the rest
+ * between its groups. */
 static int
 import_commit(struct store_db *db, const char *id, const struct import_row *row, int64_t at,
 	      Mnemo__ImportReply *rep, struct mnemo_fault *f)
@@ -2354,9 +2800,12 @@ import_commit(struct store_db *db, const char *id, const struct import_row *row,
 					   : MNEMO__DUPLICATES__DUPLICATES_SKIP;
 	struct mnemo_arena batch_arena, unit_arena;
 	ProtobufCAllocator alloc = {arena_alloc, arena_free, &batch_arena};
+	struct source_map map = {row->source};
+	struct import_state imp = {0};
+	int overwriting = policy == MNEMO__DUPLICATES__DUPLICATES_OVERWRITE;
 	uint64_t seq = db->last_seq, next_id = 0;
 	sqlite3_stmt *s;
-	int r, rc = SQLITE_DONE;
+	int r, rc = SQLITE_DONE, more;
 
 	if (policy == MNEMO__DUPLICATES__DUPLICATES_OVERWRITE && row->source[0] == '\0') {
 		return mnemo_fault_set(f, MNEMO__ERROR_CODE__ERROR_CODE_MISSING_FIELD, "source", -1,
@@ -2366,6 +2815,21 @@ import_commit(struct store_db *db, const char *id, const struct import_row *row,
 	if (r < 0) {
 		return r;
 	}
+	if (policy == MNEMO__DUPLICATES__DUPLICATES_OVERWRITE) {
+		r = source_map_fill(db, &map);
+		if (r < 0) {
+			id_table_fini(&map.ids);
+			return r;
+		}
+	}
+	if (policy == MNEMO__DUPLICATES__DUPLICATES_SKIP) {
+		r = dup_keys(db, &imp.dups);
+		if (r < 0) {
+			id_table_fini(&imp.dups);
+			return r;
+		}
+	}
+	db->defer_from = next_id;
 	mnemo_arena_init(&batch_arena, 0);
 	mnemo_arena_init(&unit_arena, 0);
 	s = stmt(db, ST_BATCHES);
@@ -2395,7 +2859,7 @@ import_commit(struct store_db *db, const char *id, const struct import_row *row,
 				break;
 			}
 			if (policy == MNEMO__DUPLICATES__DUPLICATES_OVERWRITE) {
-				r = overwrite(db, &d, row->source, seq + 1, at, &unit_arena);
+				r = overwrite(db, &d, &map, seq + 1, at, &unit_arena);
 				if (r == -E2BIG) {
 					r = unit_fault(
 						f,
@@ -2414,14 +2878,17 @@ import_commit(struct store_db *db, const char *id, const struct import_row *row,
 					continue;
 				}
 			}
-			r = add_draft(db, &d, policy, next_id, seq + 1, at, &unit_arena, &change,
-				      &out);
+			r = add_draft(db, &d, policy, overwriting ? NULL : &imp, next_id, seq + 1,
+				      at, &unit_arena, &change, &out);
 			if (r == 0 && change.unit == NULL) {
 				rep->skipped++;
 			} else if (r == 0) {
 				seq++;
 				next_id++;
 				rep->added++;
+				if (map.filled) {
+					r = source_map_put_unit(&map, change.unit);
+				}
 			}
 		}
 	}
@@ -2431,6 +2898,26 @@ import_commit(struct store_db *db, const char *id, const struct import_row *row,
 	sqlite3_reset(s);
 	mnemo_arena_fini(&batch_arena);
 	mnemo_arena_fini(&unit_arena);
+	id_table_fini(&map.ids);
+	id_table_fini(&imp.dups);
+	if (r == 0 && imp.n_added > 0) {
+		qsort(imp.added, imp.n_added, sizeof(*imp.added), by_dup_key);
+	}
+	for (size_t i = 0; r == 0 && i < imp.n_added; i++) {
+		r = dup_put(db, imp.added[i][0], imp.added[i][1]);
+	}
+	free(imp.added);
+	if (r == 0 && next_id > db->defer_from) {
+		s = stmt(db, ST_BACKLOG_ADD);
+		sqlite3_bind_int64(s, 1, (sqlite3_int64)db->defer_from);
+		sqlite3_bind_int64(s, 2, (sqlite3_int64)(next_id - 1));
+		r = step_done(s);
+	}
+	db->defer_from = 0;
+	if (r == 0) {
+		r = store_db_index_backlog(db, STORE_DB_BACKLOG_CHUNK, &more);
+		r = r < 0 ? r : 0;
+	}
 	if (r == 0) {
 		r = drop_batches(db, id);
 	}

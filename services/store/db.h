@@ -35,13 +35,20 @@ int store_db_updates(struct store_db *db, uint64_t since, uint32_t max, struct m
 		     Mnemo__UpdatesReply **ret);
 int store_db_snapshot(struct store_db *db, uint64_t after_id, uint32_t max,
 		      struct mnemo_arena *arena, Mnemo__SnapshotReply **ret);
-int store_db_status(struct store_db *db, uint64_t *ret_last_seq, uint64_t *ret_units);
+/* backlog: units whose texts are not in the concordance index yet (store_db_index_backlog). */
+int store_db_status(struct store_db *db, uint64_t *ret_last_seq, uint64_t *ret_units,
+		    uint64_t *ret_backlog);
 /* Variants holding the words of req->query (FTS5 syntax), in unit order, after
  * req->after_unit; a page never splits a unit's hits. Returns 0, or a negative errno
  * with f set (an invalid query: INVALID_VALUE on "query"). */
 int store_db_concordance(struct store_db *db, const Mnemo__ConcordanceRequest *req,
 			 struct mnemo_arena *arena, Mnemo__ConcordanceReply **ret,
 			 struct mnemo_fault *f);
+
+/* Copies what the WAL holds into the database file, as far as readers allow, without
+ * blocking anyone (a passive checkpoint). Writer connections never do it themselves: call
+ * it on a connection of its own (opened read-write). *ret_left: frames not copied yet. */
+int store_db_checkpoint(struct store_db *db, int *ret_left);
 
 /* ---- writes (the writer connection) ---- */
 
@@ -66,6 +73,14 @@ int store_db_write(struct store_db *db, const Mnemo__Envelope *req, struct mnemo
  * caller's transaction; *ret_dropped: how many. */
 int store_db_expire_imports(struct store_db *db, int64_t before_ms, uint64_t *ret_dropped);
 
+/* Units a transaction takes from the concordance backlog: tens of milliseconds of work, so
+ * writes queued behind it barely notice. */
+#define STORE_DB_BACKLOG_CHUNK 5000
+
+/* Puts the texts of up to max_units units of the concordance backlog (what imports added)
+ * in the concordance index, inside the caller's transaction: how many, or a negative errno;
+ * *ret_more: whether some are left. Until then a concordance search does not find them. */
+int store_db_index_backlog(struct store_db *db, uint32_t max_units, int *ret_more);
 /* The highest seq this connection has written or seen committed. */
 uint64_t store_db_last_seq(struct store_db *db);
 /* Re-reads the last seq after a failed commit. */

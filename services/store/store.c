@@ -21,6 +21,8 @@ enum {
 	 * get a heartbeat at once and fetch them (as they do whatever pub/sub drops). */
 	IMPORT_PUBLISH_MAX = 1000,
 	IMPORT_SWEEP_MS = 60000, /* how often expired imports are looked for */
+	CHECKPOINT_GAP_MS = 200, /* the least time between two checkpoints */
+	CHECKPOINT_RETRY_MS = 1000, /* the WAL had frames a reader still needed */
 };
 
 void
@@ -74,6 +76,14 @@ struct store {
 	pthread_cond_t jobs_done;
 	struct write_job *queue_head, *queue_tail;
 	int stopping;
+	int backlog; /* the concordance index may lack units an import added (writer only) */
+
+	/* Copies the WAL into the database file after commits, so that the writer never does */
+	struct store_db *checkpoint_db;
+	pthread_t checkpointer;
+	int checkpointer_started;
+	pthread_cond_t wal_grew; /* under lock */
+	int wal_dirty;
 
 	pthread_mutex_t readers_lock;
 	struct read_conn *readers;
@@ -167,7 +177,8 @@ handle_read(struct store *st, const Mnemo__Envelope *req, Mnemo__Envelope *reply
 		}
 		mnemo__status_reply__init(reply->status_reply);
 		r = store_db_status(db, &reply->status_reply->last_seq,
-				    &reply->status_reply->units);
+				    &reply->status_reply->units,
+				    &reply->status_reply->concordance_backlog);
 		reply->body_case = MNEMO__ENVELOPE__BODY_STATUS_REPLY;
 		break;
 	case MNEMO__ENVELOPE__BODY_CONCORDANCE_REQUEST:
@@ -302,6 +313,9 @@ commit_batch(struct store *st, struct write_job *batch)
 	if (r == 0) {
 		r = store_db_commit(db);
 	}
+	for (j = batch; r == 0 && j != NULL; j = j->next) {
+		st->backlog |= j->result == 0 && j->last_seq != 0;
+	}
 	if (r < 0) {
 		/* Nothing in the group is durable: every request in it fails, none is acked. */
 		store_db_rollback(db);
@@ -359,6 +373,31 @@ expire_imports(struct store *st)
 	}
 }
 
+/* One chunk of the concordance backlog, in a transaction of its own between groups. */
+static void
+index_backlog(struct store *st)
+{
+	struct store_db *db = st->writer_db;
+	int r, n = 0, more = 0;
+
+	r = store_db_begin(db);
+	if (r == 0) {
+		n = store_db_index_backlog(db, STORE_DB_BACKLOG_CHUNK, &more);
+		r = n >= 0 ? store_db_commit(db) : n;
+		if (r < 0) {
+			store_db_rollback(db);
+		}
+	}
+	if (r < 0) {
+		/* tried again after the next import, or at the next start */
+		mnemo_log_warn("store", "indexing the concordance backlog failed: %s",
+			       mnemo_strerror(r));
+	} else if (n > 0 && !more) {
+		mnemo_log_info("store", "concordance index: the backlog is done");
+	}
+	st->backlog = r == 0 && more;
+}
+
 static void *
 write_loop(void *arg)
 {
@@ -372,7 +411,7 @@ write_loop(void *arg)
 		struct write_job *batch, *j, *last;
 		uint32_t n = 1;
 
-		while (st->queue_head == NULL && !st->stopping) {
+		while (st->queue_head == NULL && !st->stopping && !st->backlog) {
 			if (pthread_cond_timedwait(&st->jobs_ready, &st->lock, &next_beat) ==
 			    ETIMEDOUT) {
 				break;
@@ -390,6 +429,13 @@ write_loop(void *arg)
 				pthread_mutex_lock(&st->lock);
 				next_sweep = mnemo_clock_ms() + IMPORT_SWEEP_MS;
 			}
+		}
+		if (st->backlog && !st->stopping) {
+			pthread_mutex_unlock(&st->lock);
+			index_backlog(st);
+			pthread_mutex_lock(&st->lock);
+			st->wal_dirty = 1;
+			pthread_cond_signal(&st->wal_grew);
 		}
 		if (st->queue_head == NULL) {
 			if (st->stopping) {
@@ -413,6 +459,8 @@ write_loop(void *arg)
 		commit_batch(st, batch);
 
 		pthread_mutex_lock(&st->lock);
+		st->wal_dirty = 1;
+		pthread_cond_signal(&st->wal_grew);
 		for (j = batch; j != NULL;) {
 			struct write_job *next = j->next;
 
@@ -420,6 +468,39 @@ write_loop(void *arg)
 			j = next;
 		}
 		pthread_cond_broadcast(&st->jobs_done);
+	}
+	pthread_mutex_unlock(&st->lock);
+	return NULL;
+}
+
+/* A passive checkpoint after commits (at most one every CHECKPOINT_GAP_MS), on a
+ * connection of its own: the writer's commits never copy pages into the database file. */
+static void *
+checkpoint_loop(void *arg)
+{
+	struct store *st = arg;
+
+	pthread_mutex_lock(&st->lock);
+	while (!st->stopping) {
+		struct timespec gap;
+		int r, left = 0;
+
+		if (!st->wal_dirty) {
+			pthread_cond_wait(&st->wal_grew, &st->lock);
+			continue;
+		}
+		st->wal_dirty = 0;
+		pthread_mutex_unlock(&st->lock);
+		r = store_db_checkpoint(st->checkpoint_db, &left);
+		if (r < 0) {
+			mnemo_log_warn("store", "checkpoint failed: %s, retrying", mnemo_strerror(r));
+		}
+		pthread_mutex_lock(&st->lock);
+		st->wal_dirty |= r < 0 || left > 0;
+		mnemo_clock_deadline(&gap, st->wal_dirty ? CHECKPOINT_RETRY_MS : CHECKPOINT_GAP_MS);
+		while (!st->stopping &&
+		       pthread_cond_timedwait(&st->wal_grew, &st->lock, &gap) != ETIMEDOUT) {
+		}
 	}
 	pthread_mutex_unlock(&st->lock);
 	return NULL;
@@ -472,6 +553,7 @@ store_start(const struct store_config *cfg, struct store **ret, char *err, size_
 	pthread_mutex_init(&st->readers_lock, NULL);
 	mnemo_cond_init(&st->jobs_ready);
 	mnemo_cond_init(&st->jobs_done);
+	mnemo_cond_init(&st->wal_grew);
 
 	snprintf(what, sizeof(what), "opening the database %s ([store] db)", cfg->db_path);
 	r = store_db_open(cfg->db_path, 0, cfg->synchronous_full, &dl, &st->writer_db);
@@ -479,6 +561,17 @@ store_start(const struct store_config *cfg, struct store **ret, char *err, size_
 		goto fail;
 	}
 	expire_imports(st);
+	st->backlog = 1; /* an import's, left when the store last stopped */
+	st->wal_dirty = 1;
+	r = store_db_open(cfg->db_path, 0, cfg->synchronous_full, &dl, &st->checkpoint_db);
+	if (r == 0) {
+		snprintf(what, sizeof(what), "starting the checkpoint thread");
+		r = -pthread_create(&st->checkpointer, NULL, checkpoint_loop, st);
+		st->checkpointer_started = r == 0;
+	}
+	if (r < 0) {
+		goto fail;
+	}
 	snprintf(what, sizeof(what), "opening the publish socket");
 	r = mnemo_msg_socket_open(MNEMO_MSG_PUB, &sc, &st->pub);
 	st->has_pub = r == 0;
@@ -534,10 +627,15 @@ store_stop(struct store *st)
 	pthread_mutex_lock(&st->lock);
 	st->stopping = 1;
 	pthread_cond_signal(&st->jobs_ready);
+	pthread_cond_signal(&st->wal_grew);
 	pthread_mutex_unlock(&st->lock);
 	if (st->writer_started) {
 		pthread_join(st->writer, NULL);
 	}
+	if (st->checkpointer_started) {
+		pthread_join(st->checkpointer, NULL);
+	}
+	store_db_close(st->checkpoint_db);
 	if (st->has_pub) {
 		nng_close(st->pub);
 	}
@@ -547,6 +645,7 @@ store_stop(struct store *st)
 		store_db_close(c->db);
 		free(c);
 	}
+	pthread_cond_destroy(&st->wal_grew);
 	pthread_cond_destroy(&st->jobs_done);
 	pthread_cond_destroy(&st->jobs_ready);
 	pthread_mutex_destroy(&st->readers_lock);

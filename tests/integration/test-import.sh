@@ -271,6 +271,16 @@ contains "$out" "app-de.po: 4 units added" "remote import of a .po"
 expect 0 "mnemo import --url --progress" "$mnemo" import --url "$url" --progress many-ok.tmx
 contains "$out" "many-ok.tmx: 12,000 units added" "remote import of many units"
 contains "$err" "units/s" "remote progress bar"
+# Its units past the commit's first 5,000 are indexed for concordance in the background
+backlog() { field "$(curl -s "$url/v1/status")" 'd["concordance_backlog"]'; }
+for _ in $(seq 100); do
+	[ "$(backlog)" = 0 ] && break
+	sleep 0.1
+done
+[ "$(backlog)" = 0 ] || fail "many-ok.tmx's concordance backlog: $(backlog) units left after 10 s"
+body=$(curl -s "$url/v1/concordance?query=%22number%2011999%22&lang=en")
+contains "$body" '"text":"Test sentence number 11999."' "concordance finds the import's last unit"
+contains "$body" '"incomplete":false' "concordance complete once the backlog is indexed"
 out=$("$mnemo" import --url "$url" --duplicates keep - <"$data/omegat.tmx" 2>stderr) ||
 	fail "mnemo import --url - (a pipe, sent chunked): $(cat stderr)"
 contains "$out" "stdin: 3 units added" "remote import from standard input"

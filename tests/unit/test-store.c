@@ -3,6 +3,7 @@
  * writer on the same file; duplicates, the unit's fields and inline markup, uses, the
  * concordance index, staged imports, and the migration of a version-1 file. */
 #include <errno.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdint.h>
@@ -101,10 +102,18 @@ check_consistent(const char *name)
 	CHECK_INT(sql_int(name, "SELECT count(*) - count(DISTINCT key) FROM request"), 0);
 	/* seqs 1..max without a hole */
 	CHECK_INT(sql_int(name, "SELECT coalesce(max(seq), 0) - count(*) FROM change"), 0);
-	CHECK_INT(sql_int(name, "SELECT count(*) FROM variant WHERE unit_id NOT IN "
-				"(SELECT id FROM unit)"),
+	/* a change without its unit's copy is an add whose unit has not changed since */
+	CHECK_INT(sql_int(name, "SELECT count(*) FROM change c WHERE length(c.unit) = 0 AND "
+				"(c.op != 1 OR c.seq IS NOT (SELECT seq FROM unit WHERE id = c.unit_id))"),
 		  0);
 	CHECK_INT(sql_int(name, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
+	/* unit_dup holds each unit's duplicate key, and only that */
+	CHECK_INT(sql_int(name, "SELECT count(*) FROM unit u WHERE NOT EXISTS (SELECT 1 FROM "
+				"unit_dup d WHERE d.dup_key = u.dup_key AND d.unit_id = u.id)"),
+		  0);
+	CHECK_INT(sql_int(name, "SELECT (SELECT count(*) FROM unit_dup) - (SELECT count(*) FROM "
+				"unit)"),
+		  0);
 }
 
 /* ---- requests, built in an arena -------------------------------------------------------- */
@@ -343,7 +352,7 @@ static void
 test_open(void)
 {
 	struct store_db *db;
-	uint64_t seq = 99, units = 99;
+	uint64_t seq = 99, units = 99, backlog = 99;
 	char text[32] = "";
 	char path[128];
 
@@ -352,15 +361,16 @@ test_open(void)
 		return;
 	}
 	CHECK_INT(store_db_last_seq(db), 0);
-	CHECK_INT(store_db_status(db, &seq, &units), 0);
+	CHECK_INT(store_db_status(db, &seq, &units, &backlog), 0);
+	CHECK_INT(backlog, 0);
 	CHECK_INT(seq, 0);
 	CHECK_INT(units, 0);
 	store_db_close(db);
 	CHECK_INT(sql_int("open", "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND "
-				  "name IN ('unit', 'variant', 'change', 'request', 'lang', "
-				  "'variant_fts', 'import', 'import_batch')"),
-		  8);
-	CHECK_INT(sql_int("open", "PRAGMA user_version"), 2);
+				  "name IN ('unit', 'unit_dup', 'next_unit', 'change', 'request', 'lang', "
+				  "'variant_fts', 'concordance_backlog', 'import', 'import_batch')"),
+		  10);
+	CHECK_INT(sql_int("open", "PRAGMA user_version"), 3);
 	sql_value("open", "PRAGMA journal_mode", text, sizeof(text));
 	CHECK_STR(text, "wal");
 
@@ -421,15 +431,22 @@ test_crud(void)
 	CHECK_INT(u->seq, 2);
 	CHECK_INT(u->created_at, created);
 	CHECK(u->changed_at >= created);
-	CHECK_INT(sql_int("crud", "SELECT count(*) FROM variant WHERE unit_id = 1"), 2);
-	CHECK_INT(sql_int("crud", "SELECT count(*) FROM variant WHERE lang = 'en'"), 0);
+	/* the concordance index has the new texts only */
+	CHECK_INT(sql_int("crud", "SELECT rowid >> 16 FROM variant_fts WHERE variant_fts MATCH "
+				  "'Hallo'"),
+		  1);
+	CHECK_INT(sql_int("crud", "SELECT count(*) FROM variant_fts WHERE variant_fts MATCH "
+				  "'Salut OR Talks OR pourparlers'"),
+		  1);
 
 	wr = write_ok(db, delete_req(&arena, 3, "d-1", 1), &j);
 	CHECK(wr != NULL && wr->unit == 1 && wr->seq == 3);
 	CHECK(j.update != NULL && j.update->op == MNEMO__CHANGE_OP__CHANGE_OP_DELETE &&
 	      j.update->unit->id == 1 && j.update->unit->n_variants == 0);
 	CHECK_INT(store_db_get_unit(db, 1, &arena, &u), -ENOENT);
-	CHECK_INT(sql_int("crud", "SELECT count(*) FROM variant"), 0);
+	CHECK_INT(sql_int("crud", "SELECT count(*) FROM variant_fts WHERE variant_fts MATCH "
+				  "'Salut OR Hallo'"),
+		  0);
 
 	CHECK_INT(store_db_updates(db, 0, 10, &arena, &page), 0);
 	CHECK_INT(page->n_updates, 3);
@@ -624,8 +641,7 @@ test_validation(void)
 	CHECK_INT(store_db_get_unit(db, wr != NULL ? wr->unit : 1, &arena, &u), 0);
 	CHECK_STR(variant(u, "fr-CA"), "Bonjour.");
 	CHECK_STR(variant(u, "en"), "Hello.");
-	CHECK_INT(sql_int("valid", "SELECT count(*) FROM variant WHERE lang IN ('fr-CA', 'en')"),
-		  2);
+	CHECK_INT(sql_int("valid", "SELECT count(*) FROM lang WHERE tag IN ('fr-CA', 'en')"), 2);
 	last = store_db_last_seq(db);
 
 	write_fails(db, add_req(&arena, 2, NULL, KV("fr", "Bonjour.", "FR", "Salut."), NULL),
@@ -718,7 +734,7 @@ test_paging(void)
 	struct store_db *db = open_db("paging"), *ro = NULL;
 	Mnemo__UpdatesReply *page;
 	Mnemo__SnapshotReply *snap;
-	uint64_t since = 0, after = 0, seq, units;
+	uint64_t since = 0, after = 0, seq, units, backlog;
 	uint64_t ids[16];
 	size_t n_ids = 0;
 	char path[128];
@@ -790,7 +806,7 @@ test_paging(void)
 	}
 	CHECK_INT(n_ids, 9);
 	CHECK(n_ids == 9 && ids[0] == 1 && ids[3] == 5 && ids[8] == 10);
-	CHECK_INT(store_db_status(db, &seq, &units), 0);
+	CHECK_INT(store_db_status(db, &seq, &units, &backlog), 0);
 	CHECK_INT(seq, 12);
 	CHECK_INT(units, 9);
 
@@ -1486,8 +1502,9 @@ test_fields(void)
 	CHECK_STR(MAP_GET(u, markup, "fr-CA"), "<hi>Allô</hi>.");
 	CHECK_STR(MAP_GET(u, prev, "fr"), "Avant.");
 	sql_value("fields",
-		  "SELECT group_concat(lang, ' ') FROM (SELECT lang FROM variant WHERE unit_id = 3 "
-		  "ORDER BY lang)",
+		  "SELECT group_concat(tag, ' ') FROM (SELECT l.tag FROM variant_fts JOIN lang l "
+		  "ON l.id = variant_fts.rowid & 65535 WHERE variant_fts MATCH 'Bonjour OR Allo "
+		  "OR Hello' AND variant_fts.rowid >> 16 = 3 ORDER BY l.tag)",
 		  langs, sizeof(langs));
 	CHECK_STR(langs, "en fr fr-CA");
 	store_db_close(db);
@@ -1874,7 +1891,7 @@ test_import_commit(void)
 	Mnemo__UpdatesReply *page;
 	Mnemo__Envelope *commit;
 	Mnemo__Unit *u;
-	uint64_t seq, units;
+	uint64_t seq, units, backlog;
 	struct job j;
 
 	if (db == NULL) {
@@ -1892,7 +1909,7 @@ test_import_commit(void)
 	CHECK_INT(import_received(db, "imp-1"), 5);
 
 	/* ...and nothing of them is visible before the commit */
-	CHECK_INT(store_db_status(db, &seq, &units), 0);
+	CHECK_INT(store_db_status(db, &seq, &units, &backlog), 0);
 	CHECK(seq == 1 && units == 1);
 	CHECK_INT(store_db_last_seq(db), 1);
 	CHECK_INT(store_db_get_unit(db, 2, &arena, &u), -ENOENT);
@@ -1922,7 +1939,7 @@ test_import_commit(void)
 	u = get_unit(db, 8);
 	CHECK_INT(u->created_at, 1600000000000);
 	CHECK_STR(u->origin, "tmx:news.tmx");
-	CHECK_INT(store_db_status(db, &seq, &units), 0);
+	CHECK_INT(store_db_status(db, &seq, &units, &backlog), 0);
 	CHECK(seq == 8 && units == 8);
 	CHECK_INT(concordance(db, "numéro", "fr", NULL, 1000, 0)->n_hits, 7);
 	CHECK_INT(sql_int("import", "SELECT count(*) FROM import_batch"), 0);
@@ -1952,6 +1969,86 @@ test_import_commit(void)
 	store_db_close(db);
 	check_consistent("import");
 	remove_db("import");
+	mnemo_arena_reset(&arena);
+}
+
+/* An import larger than a chunk: the units past the chunk wait in the concordance
+ * backlog (found by everything but concordance), stay right through changes made
+ * meanwhile, and are indexed as they are then. */
+static void
+test_import_backlog(void)
+{
+	const uint64_t n = STORE_DB_BACKLOG_CHUNK + 3; /* units n - 2 .. n wait */
+	struct store_db *db = open_db("backlog");
+	Mnemo__UpdatesReply *page;
+	Mnemo__ImportReply *rep;
+	uint64_t seq, units, backlog;
+	struct job j;
+	int more = -1;
+
+	if (db == NULL) {
+		return;
+	}
+	rep = import_ok(db, commit_req(&arena, 1, "big", numbered(&arena, 1, n), n), &j);
+	check_import_reply(rep, n, n, 0, 0, 1, n);
+	CHECK_INT(store_db_status(db, &seq, &units, &backlog), 0);
+	CHECK(seq == n && units == n && backlog == 3);
+	CHECK(concordance(db, "numéro", "fr", NULL, 10, 0)->incomplete);
+	CHECK_STR(search(db, mnemo_arena_printf(&arena, "%" PRIu64, n - 3), "fr"),
+		  mnemo_arena_printf(&arena, "%" PRIu64 ":fr", n - 3));
+	CHECK_STR(search(db, mnemo_arena_printf(&arena, "%" PRIu64, n), "fr"), "");
+	CHECK_STR(variant(get_unit(db, n), "fr"),
+		  mnemo_arena_printf(&arena, "Phrase numéro %" PRIu64 ".", n));
+
+	/* Changed while they wait: an update, a delete, a use; and an indexed unit updated */
+	written(db,
+		update_req(&arena, 2, NULL, n - 2, KV("fr", "Phrase changée.", "en", "Changed."),
+			   NULL),
+		&j);
+	written(db, delete_req(&arena, 3, NULL, n - 1), &j);
+	written(db, use_req(&arena, 4, NULL, n), &j);
+	written(db,
+		update_req(&arena, 5, NULL, 1, KV("fr", "Première phrase.", "en", "First."), NULL),
+		&j);
+	CHECK_STR(search(db, "premiere", NULL), "1:fr");
+	CHECK_STR(search(db, "changee", NULL), "");
+
+	/* The feed has each unit as each change left it */
+	CHECK_INT(store_db_updates(db, n - 3, 10, &arena, &page), 0);
+	CHECK_INT(page->n_updates, 7);
+	if (page->n_updates == 7) {
+		CHECK_STR(variant(page->updates[0]->unit, "fr"),
+			  mnemo_arena_printf(&arena, "Phrase numéro %" PRIu64 ".", n - 2));
+		CHECK_INT(page->updates[2]->unit->usage_count, 0);
+		CHECK_STR(variant(page->updates[3]->unit, "fr"), "Phrase changée.");
+		CHECK_INT(page->updates[4]->op, MNEMO__CHANGE_OP__CHANGE_OP_DELETE);
+		CHECK_INT(page->updates[5]->unit->usage_count, 1);
+	}
+	check_consistent("backlog");
+
+	/* Indexed a unit at a time, then all: the deleted one is not */
+	CHECK_INT(store_db_begin(db), 0);
+	CHECK_INT(store_db_index_backlog(db, 1, &more), 1);
+	CHECK_INT(more, 1);
+	CHECK_INT(store_db_commit(db), 0);
+	CHECK_INT(store_db_status(db, &seq, &units, &backlog), 0);
+	CHECK_INT(backlog, 1);
+	CHECK_INT(store_db_begin(db), 0);
+	CHECK_INT(store_db_index_backlog(db, STORE_DB_BACKLOG_CHUNK, &more), 1);
+	CHECK_INT(more, 0);
+	CHECK_INT(store_db_index_backlog(db, STORE_DB_BACKLOG_CHUNK, &more), 0);
+	CHECK_INT(store_db_commit(db), 0);
+	CHECK_INT(store_db_status(db, &seq, &units, &backlog), 0);
+	CHECK_INT(backlog, 0);
+	CHECK(!concordance(db, "numéro", "fr", NULL, 10, 0)->incomplete);
+	CHECK_STR(search(db, "changee", NULL), mnemo_arena_printf(&arena, "%" PRIu64 ":fr", n - 2));
+	CHECK_STR(search(db, mnemo_arena_printf(&arena, "%" PRIu64, n - 2), NULL), "");
+	CHECK_STR(search(db, mnemo_arena_printf(&arena, "%" PRIu64, n - 1), NULL), "");
+	CHECK_STR(search(db, mnemo_arena_printf(&arena, "%" PRIu64, n), NULL),
+		  mnemo_arena_printf(&arena, "%" PRIu64 ":fr %" PRIu64 ":en", n, n));
+	store_db_close(db);
+	check_consistent("backlog");
+	remove_db("backlog");
 	mnemo_arena_reset(&arena);
 }
 
@@ -2415,7 +2512,7 @@ test_migration(void)
 		remove_db("v1");
 		return;
 	}
-	CHECK_INT(sql_int("v1", "PRAGMA user_version"), 2);
+	CHECK_INT(sql_int("v1", "PRAGMA user_version"), 3);
 	CHECK_INT(store_db_last_seq(db), 4);
 	u = get_unit(db, 2);
 	CHECK_STR(variant(u, "de"), "Der Hund schläft.");
@@ -2464,13 +2561,13 @@ test_migration(void)
 	remove_db("v1");
 
 	/* A file from a newer mnemo is left alone */
-	sql_exec("v9", "CREATE TABLE future (x); PRAGMA user_version = 3");
+	sql_exec("v9", "CREATE TABLE future (x); PRAGMA user_version = 4");
 	db_path(path, sizeof(path), "v9");
 	db = NULL;
 	r = store_db_open(path, 0, 0, &limits, &db);
 	CHECK_INT(r, -ENOTSUP);
 	CHECK(db == NULL);
-	CHECK_INT(sql_int("v9", "PRAGMA user_version"), 3);
+	CHECK_INT(sql_int("v9", "PRAGMA user_version"), 4);
 	CHECK_INT(sql_int("v9", "SELECT count(*) FROM sqlite_master WHERE name = 'unit'"), 0);
 	remove_db("v9");
 	mnemo_arena_reset(&arena);
@@ -2501,6 +2598,7 @@ main(void)
 	test_use();
 	test_concordance();
 	test_import_commit();
+	test_import_backlog();
 	test_import_duplicates();
 	test_import_abort();
 	test_import_bad_batch();
