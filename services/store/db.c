@@ -857,6 +857,9 @@ update_row(sqlite3_stmt *s, void *arg)
 	mnemo__update__init(u);
 	u->seq = (uint64_t)sqlite3_column_int64(s, 0);
 	u->op = (Mnemo__ChangeOp)sqlite3_column_int(s, 1);
+	if (sqlite3_column_type(s, 2) == SQLITE_NULL) {
+		return -EIO; /* an add's unit gone without its copy kept: cannot happen */
+	}
 	u->unit = unpack_unit(page->arena, sqlite3_column_blob(s, 2), sqlite3_column_bytes(s, 2));
 	if (u->unit == NULL) {
 		return -EIO;
