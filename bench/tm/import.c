@@ -13,8 +13,9 @@
  *
  * Everything from opening the database to the commit's COMMIT is timed; the phases are
  * timed too, so that a slow import says where. Then, timed apart, what the service does
- * after it in the background: index the concordance backlog (the units the import added,
- * in chunks of STORE_DB_BACKLOG_CHUNK), and checkpoint the WAL. Prints one tab-separated
+ * after it in the background: drop the staged batches, index the concordance backlog (the
+ * units the import added, in chunks of STORE_DB_BACKLOG_CHUNK), and checkpoint the WAL.
+ * Prints one tab-separated
  * record:
  *   storeimport N seconds units/s encode-s decode-s stage-s commit-s db-MiB added skipped
  *     backlog-s checkpoint-s
@@ -301,10 +302,12 @@ main(int argc, char **argv)
 	}
 	t1 = tm_now_s();
 
-	/* What the service does next, in the background: the writer indexes the concordance
-	 * backlog between its groups, the checkpoint thread copies the WAL into the file. */
-	for (int more = 1; more;) {
+	/* What the service does next, in the background: the writer drops the staged batches
+	 * and indexes the concordance backlog between its groups, the checkpoint thread copies
+	 * the WAL into the file. */
+	for (int more = 1, first = 1; more; first = 0) {
 		r = store_db_begin(db);
+		r = r == 0 && first ? store_db_drop_committed_batches(db) : r;
 		r = r == 0 ? store_db_index_backlog(db, STORE_DB_BACKLOG_CHUNK, &more) : r;
 		r = r >= 0 ? store_db_commit(db) : r;
 		if (r < 0) {

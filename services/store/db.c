@@ -189,6 +189,7 @@ enum stmt_id {
 	ST_BATCH_INSERT,
 	ST_BATCHES,
 	ST_BATCHES_DELETE,
+	ST_BATCHES_COMMITTED,
 	ST_EXPIRE_BATCHES,
 	ST_EXPIRE_IMPORTS,
 	N_STMTS
@@ -252,6 +253,8 @@ static const char *const stmt_sql[N_STMTS] = {
 	[ST_BATCH_INSERT] = "INSERT INTO import_batch (import_id, first, units) VALUES (?, ?, ?)",
 	[ST_BATCHES] = "SELECT first, units FROM import_batch WHERE import_id = ? ORDER BY first",
 	[ST_BATCHES_DELETE] = "DELETE FROM import_batch WHERE import_id = ?",
+	[ST_BATCHES_COMMITTED] = "DELETE FROM import_batch WHERE import_id IN "
+				 "(SELECT id FROM import WHERE committed)",
 	[ST_EXPIRE_BATCHES] = "DELETE FROM import_batch WHERE import_id IN "
 			      "(SELECT id FROM import WHERE touched_at < ?)",
 	[ST_EXPIRE_IMPORTS] = "DELETE FROM import WHERE touched_at < ?",
@@ -2921,9 +2924,8 @@ import_commit(struct store_db *db, const char *id, const struct import_row *row,
 		r = store_db_index_backlog(db, STORE_DB_BACKLOG_CHUNK, &more);
 		r = r < 0 ? r : 0;
 	}
-	if (r == 0) {
-		r = drop_batches(db, id);
-	}
+	/* Its staged batches are dropped later (store_db_drop_committed_batches): a
+	 * commit does not wait while the pages of hundreds of MB are freed. */
 	if (r == 0) {
 		rep->received = row->received;
 		if (seq > db->last_seq) {
@@ -3094,6 +3096,12 @@ import_write(struct store_db *db, const Mnemo__Envelope *env, struct mnemo_arena
 	}
 	row.exists = 1;
 	return import_put(db, req->import_id, &row, at, arena);
+}
+
+int
+store_db_drop_committed_batches(struct store_db *db)
+{
+	return step_done(stmt(db, ST_BATCHES_COMMITTED));
 }
 
 int

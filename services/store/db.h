@@ -69,6 +69,9 @@ void store_db_rollback_savepoint(struct store_db *db);
 int store_db_write(struct store_db *db, const Mnemo__Envelope *req, struct mnemo_arena *arena,
 		   Mnemo__Envelope *reply, Mnemo__Update **ret_update, struct mnemo_fault *f);
 
+/* Drops the staged batches of committed imports (their commit leaves them), inside the
+ * caller's transaction. */
+int store_db_drop_committed_batches(struct store_db *db);
 /* Drops imports (staged or committed) untouched since before_ms (Unix ms), inside the
  * caller's transaction; *ret_dropped: how many. */
 int store_db_expire_imports(struct store_db *db, int64_t before_ms, uint64_t *ret_dropped);

@@ -76,7 +76,9 @@ struct store {
 	pthread_cond_t jobs_done;
 	struct write_job *queue_head, *queue_tail;
 	int stopping;
-	int backlog; /* the concordance index may lack units an import added (writer only) */
+	/* an import committed: its batches may wait to be dropped, its units to be indexed
+	 * for concordance (writer only) */
+	int backlog;
 
 	/* Copies the WAL into the database file after commits, so that the writer never does */
 	struct store_db *checkpoint_db;
@@ -373,16 +375,18 @@ expire_imports(struct store *st)
 	}
 }
 
-/* One chunk of the concordance backlog, in a transaction of its own between groups. */
+/* What import commits leave for later, in a transaction of its own between groups: their
+ * staged batches to drop, and a chunk of the concordance backlog. */
 static void
-index_backlog(struct store *st)
+after_imports(struct store *st)
 {
 	struct store_db *db = st->writer_db;
 	int r, n = 0, more = 0;
 
 	r = store_db_begin(db);
 	if (r == 0) {
-		n = store_db_index_backlog(db, STORE_DB_BACKLOG_CHUNK, &more);
+		n = store_db_drop_committed_batches(db);
+		n = n == 0 ? store_db_index_backlog(db, STORE_DB_BACKLOG_CHUNK, &more) : n;
 		r = n >= 0 ? store_db_commit(db) : n;
 		if (r < 0) {
 			store_db_rollback(db);
@@ -390,8 +394,8 @@ index_backlog(struct store *st)
 	}
 	if (r < 0) {
 		/* tried again after the next import, or at the next start */
-		mnemo_log_warn("store", "indexing the concordance backlog failed: %s",
-			       mnemo_strerror(r));
+		mnemo_log_warn("store", "dropping staged batches or indexing the concordance "
+				       "backlog failed: %s", mnemo_strerror(r));
 	} else if (n > 0 && !more) {
 		mnemo_log_info("store", "concordance index: the backlog is done");
 	}
@@ -432,7 +436,7 @@ write_loop(void *arg)
 		}
 		if (st->backlog && !st->stopping) {
 			pthread_mutex_unlock(&st->lock);
-			index_backlog(st);
+			after_imports(st);
 			pthread_mutex_lock(&st->lock);
 			st->wal_dirty = 1;
 			pthread_cond_signal(&st->wal_grew);

@@ -1942,6 +1942,11 @@ test_import_commit(void)
 	CHECK_INT(store_db_status(db, &seq, &units, &backlog), 0);
 	CHECK(seq == 8 && units == 8);
 	CHECK_INT(concordance(db, "numéro", "fr", NULL, 1000, 0)->n_hits, 7);
+	/* its staged batches are dropped after the commit, by the writer */
+	CHECK_INT(sql_int("import", "SELECT count(*) FROM import_batch"), 3);
+	CHECK_INT(store_db_begin(db), 0);
+	CHECK_INT(store_db_drop_committed_batches(db), 0);
+	CHECK_INT(store_db_commit(db), 0);
 	CHECK_INT(sql_int("import", "SELECT count(*) FROM import_batch"), 0);
 
 	/* A repeat of the commit (its answer was lost), or a question: the same reply */
