@@ -39,6 +39,9 @@ enum {
 	 * query at a low min_score ties hundreds of candidates at its bound, cheaply. */
 	EVAL_BASE = 64,
 	EVAL_CELLS = 100000,
+	/* Postings, candidates and units are read at random: each loop asks for the memory
+	 * of the one this far ahead (about a cache miss's worth of work). */
+	PREFETCH = 8,
 };
 
 /* Open addressing with linear probing, uint64 keys (hashes, unit ids) to uint32 values.
@@ -835,11 +838,17 @@ lookup_exact(struct lookup *q, const char *text, size_t len)
 /* A lookup's large arrays, kept by each thread from one lookup to the next: allocating and
  * freeing megabytes for every lookup cost more than the lookup itself (malloc coalescing
  * and returning them). Freed when the thread ends. */
-enum scratch_id { SCRATCH_SLOT, SCRATCH_N, SCRATCH_LEN, SCRATCH_CAND, SCRATCH_SORTED, N_SCRATCH };
+enum scratch_id { SCRATCH_TOUCHED, SCRATCH_CAND, SCRATCH_SORTED, N_SCRATCH };
 
 struct scratch {
 	void *buf[N_SCRATCH];
 	size_t cap[N_SCRATCH];
+	/* What a lookup counts per slot, kept from lookup to lookup so that it need not be
+	 * cleared: an entry is this lookup's only if it carries its epoch. */
+	uint32_t *marks; /* epoch << 16 | shared tokens */
+	uint8_t *lens;   /* the word count its postings carry */
+	size_t n_marks;
+	uint32_t epoch;  /* 1..0xffff */
 };
 
 static pthread_key_t scratch_key;
@@ -854,6 +863,8 @@ scratch_free(void *arg)
 	for (size_t i = 0; i < N_SCRATCH; i++) {
 		free(s->buf[i]);
 	}
+	free(s->marks);
+	free(s->lens);
 	free(s);
 }
 
@@ -863,9 +874,8 @@ scratch_key_init(void)
 	scratch_key_err = pthread_key_create(&scratch_key, scratch_free);
 }
 
-/* This thread's buffer id of at least bytes (contents undefined), or NULL. */
-static void *
-scratch_get(enum scratch_id id, size_t bytes)
+static struct scratch *
+scratch_of_thread(void)
 {
 	struct scratch *s;
 
@@ -880,6 +890,18 @@ scratch_get(enum scratch_id id, size_t bytes)
 			return NULL;
 		}
 	}
+	return s;
+}
+
+/* This thread's buffer id of at least bytes (contents undefined), or NULL. */
+static void *
+scratch_get(enum scratch_id id, size_t bytes)
+{
+	struct scratch *s = scratch_of_thread();
+
+	if (s == NULL) {
+		return NULL;
+	}
 	if (s->cap[id] < bytes) {
 		size_t cap = bytes + bytes / 2;
 
@@ -890,31 +912,68 @@ scratch_get(enum scratch_id id, size_t bytes)
 	return s->buf[id];
 }
 
-/* Slot -> shared-word weight for one lookup, and the word count its postings carry (so
- * that bounds need no look at the unit); sized so it never fills. */
+/* Slot -> tokens shared with the query for one lookup, and the word count its postings
+ * carry (so that bounds need no look at the unit): arrays over every slot, this thread's,
+ * whose entries count only with the lookup's epoch (a 4 MB array per million units stays
+ * in cache where a hash table of the candidates did not), and the slots touched. */
 struct counts {
-	uint32_t *slot; /* NONE: free */
-	uint32_t *n;
-	uint8_t *len; /* min(word count, LEN_MAX) */
-	uint32_t mask;
+	uint32_t *marks;
+	uint8_t *lens;
+	uint32_t epoch;
+	uint32_t *touched;
+	size_t n_touched;
 };
 
-enum { DONE = UINT32_MAX }; /* a count that marks a slot as settled by the exact pass */
+enum { DONE = 0xffff }; /* a count that marks a slot as settled by the exact pass */
 
+/* This thread's arrays, for n_slots, with a new epoch. */
+static int
+counts_begin(struct counts *c, size_t n_slots)
+{
+	struct scratch *s = scratch_of_thread();
+
+	if (s == NULL) {
+		return -ENOMEM;
+	}
+	if (s->n_marks < n_slots) {
+		size_t n = n_slots + n_slots / 2 + 1024;
+		uint32_t *marks = calloc(n, sizeof(*marks));
+		uint8_t *lens = malloc(n);
+
+		if (marks == NULL || lens == NULL) {
+			free(marks);
+			free(lens);
+			return -ENOMEM;
+		}
+		free(s->marks);
+		free(s->lens);
+		s->marks = marks;
+		s->lens = lens;
+		s->n_marks = n;
+		s->epoch = 0;
+	}
+	if (++s->epoch > 0xffff) {
+		memset(s->marks, 0, s->n_marks * sizeof(*s->marks));
+		s->epoch = 1;
+	}
+	c->marks = s->marks;
+	c->lens = s->lens;
+	c->epoch = s->epoch;
+	return 0;
+}
+
+/* The slot's entry for this lookup: 0 shared tokens when first seen. */
 static uint32_t *
 count_of(struct counts *c, uint32_t slot, uint32_t len)
 {
-	uint32_t i = (uint32_t)mnemo_tm_mix64(slot) & c->mask;
+	uint32_t *e = &c->marks[slot];
 
-	while (c->slot[i] != NONE && c->slot[i] != slot) {
-		i = (i + 1) & c->mask;
+	if (*e >> 16 != c->epoch) {
+		*e = c->epoch << 16;
+		c->lens[slot] = (uint8_t)len;
+		c->touched[c->n_touched++] = slot;
 	}
-	if (c->slot[i] == NONE) {
-		c->slot[i] = slot;
-		c->n[i] = 0;
-		c->len[i] = (uint8_t)len;
-	}
-	return &c->n[i];
+	return e;
 }
 
 struct qword {
@@ -962,7 +1021,7 @@ lookup_fuzzy(struct lookup *q, const struct mnemo_tm_tokens *qt, uint32_t min_sc
 	struct cand *cand = NULL, *sorted = NULL;
 	struct mnemo_tm_tokens ct;
 	struct mnemo_tm_dp dp = {0};
-	uint64_t *ids = NULL, cells;
+	uint64_t *ids = NULL;
 	uint64_t q_numbers = mnemo_tm_numbers_signature(qt);
 	int r = -ENOMEM;
 
@@ -997,23 +1056,24 @@ lookup_fuzzy(struct lookup *q, const struct mnemo_tm_tokens *qt, uint32_t min_sc
 		r = 0;
 		goto out;
 	}
-	for (cells = 16; cells < 2 * (uint64_t)max_cand; cells *= 2) {
-	}
-	counts.mask = (uint32_t)(cells - 1);
-	counts.slot = scratch_get(SCRATCH_SLOT, cells * sizeof(*counts.slot));
-	counts.n = scratch_get(SCRATCH_N, cells * sizeof(*counts.n));
-	counts.len = scratch_get(SCRATCH_LEN, cells * sizeof(*counts.len));
-	if (!counts.slot || !counts.n || !counts.len) {
+	counts.touched = scratch_get(SCRATCH_TOUCHED, (max_cand + 1) * sizeof(*counts.touched));
+	if (!counts.touched || counts_begin(&counts, idx->n_units) < 0) {
 		goto out;
 	}
-	memset(counts.slot, 0xff, cells * sizeof(*counts.slot));
 	for (uint32_t i = 0; i < q->n_exact; i++) {
-		*count_of(&counts, q->exact[i], 0) = DONE;
+		*count_of(&counts, q->exact[i], 0) |= DONE;
 	}
 	for (size_t i = k; i < n_qw; i++) {
 		for (uint32_t j = 0; qw[i].pl && j < qw[i].pl->n; j++) {
 			struct post p = qw[i].pl->v[j];
 			uint32_t m = p.gen_len & LEN_MAX, *c;
+
+			if (j + PREFETCH < qw[i].pl->n) {
+				uint32_t ahead = qw[i].pl->v[j + PREFETCH].slot;
+
+				__builtin_prefetch(&idx->gens[ahead]);
+				__builtin_prefetch(&counts.marks[ahead], 1);
+			}
 
 			/* too short or too long to reach min_score, whatever it shares */
 			if ((m < LEN_MAX && (m < len_lo || m > len_hi)) || (m == LEN_MAX && len_hi < LEN_MAX) ||
@@ -1021,7 +1081,7 @@ lookup_fuzzy(struct lookup *q, const struct mnemo_tm_tokens *qt, uint32_t min_sc
 				continue;
 			}
 			c = count_of(&counts, p.slot, m);
-			if (*c != DONE) {
+			if ((*c & 0xffff) < DONE - 1) {
 				(*c)++;
 			}
 		}
@@ -1032,29 +1092,37 @@ lookup_fuzzy(struct lookup *q, const struct mnemo_tm_tokens *qt, uint32_t min_sc
 	if (!cand || !sorted) {
 		goto out;
 	}
-	for (uint64_t i = 0; i < cells; i++) {
+	for (size_t i = 0; i < counts.n_touched; i++) {
+		uint32_t slot = counts.touched[i], shared = counts.marks[slot] & 0xffff;
+
+		if (i + PREFETCH < counts.n_touched) {
+			uint32_t ahead = counts.touched[i + PREFETCH];
+
+			__builtin_prefetch(&counts.marks[ahead]);
+			__builtin_prefetch(&counts.lens[ahead]);
+			__builtin_prefetch(&idx->langs_of[ahead]);
+		}
 		const struct unit *u;
 		const struct variant *v;
 		size_t m, common, longest;
 
-		if (counts.slot[i] == NONE || counts.n[i] == DONE) {
+		if (shared == DONE) {
 			continue;
 		}
 		/* The bound first, from the postings' word count: most candidates end here,
 		 * without the cache misses of a look at their unit. */
-		u = &idx->units[counts.slot[i]];
-		m = counts.len[i];
+		u = &idx->units[slot];
+		m = counts.lens[slot];
 		if (m == LEN_MAX) {
 			v = variant_of(u, q->src);
 			m = v->n_words;
 		}
 		longest = m > n ? m : n;
-		common = counts.n[i] + skipped;
+		common = shared + skipped;
 		common = common < n ? common : n;
 		common = common < m ? common : m;
-		cand[n_cand] = (struct cand){.slot = counts.slot[i],
-		                             .bound = (uint32_t)(100 * common / longest)};
-		if (cand[n_cand].bound >= min_score && (idx->langs_of[counts.slot[i]] & lang_bit(q->tgt)) &&
+		cand[n_cand] = (struct cand){.slot = slot, .bound = (uint32_t)(100 * common / longest)};
+		if (cand[n_cand].bound >= min_score && (idx->langs_of[slot] & lang_bit(q->tgt)) &&
 		    (q->tgt < LANGS_OTHER || variant_of(u, q->tgt) != NULL)) {
 			by_bound[cand[n_cand].bound]++;
 			n_cand++;
@@ -1074,7 +1142,17 @@ lookup_fuzzy(struct lookup *q, const struct mnemo_tm_tokens *qt, uint32_t min_sc
 	r = 0;
 	for (size_t i = 0; i < n_cand && r == 0; i++) {
 		const struct unit *u = &idx->units[sorted[i].slot];
-		const struct variant *v = variant_of(u, q->src);
+		const struct variant *v;
+
+		/* units and their variants are read at random: ask for the next ones early */
+		if (i + 2 < n_cand) {
+			__builtin_prefetch(idx->units[sorted[i + 2].slot].v);
+		}
+		if (i + PREFETCH < n_cand) {
+			__builtin_prefetch(&idx->units[sorted[i + PREFETCH].slot]);
+		}
+		v = variant_of(u, q->src);
+		__builtin_prefetch(v->words);
 		uint32_t need = min_score, score;
 		unsigned pen;
 
