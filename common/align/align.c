@@ -25,7 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define LEX_WEIGHT 4.0
+#define LEX_WEIGHT 3.0
 #define NULL_COST 3.2     /* a 1-0 or 0-1 bead */
 #define MERGE_COST 1.5    /* a 2-1 or 1-2 bead */
 #define MERGE22_COST 3.5  /* a 2-2 bead */

@@ -1,7 +1,7 @@
 /* Sentence alignment of a document with its translation: the beads (1-1, 1-0, 0-1, 2-1, 1-2,
  * 2-2) of least cost under length and lexical evidence, found by dynamic programming in a
  * corridor around anchors, so that time and memory grow with the documents' length, not
- * with its square. The sentences come as features (align-features.h makes them from text);
+ * with its square. The sentences come as features (side.h makes them from text);
  * this part knows no language. */
 #pragma once
 

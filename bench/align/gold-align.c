@@ -1,0 +1,230 @@
+/* mnemo-aligngold: aligns every document pair of a gold directory (README.md: NAME.fr.txt
+ * and NAME.en.txt, one sentence a line, an empty line between paragraphs) with mnemo's
+ * aligner in-process, writes NAME.jsonl (one bead a line, as `mnemo align --json` prints
+ * them) into an output directory for `score`, and prints the CPU seconds the features and
+ * the search took and the peak RSS. A paragraph CLD2 reliably reads as another language
+ * than its side's is not paired (its sentences are skipped), as the segmenter's language
+ * tags will have the service do. Run by hand (bench/align/README.md).
+ *
+ *   mnemo-aligngold [--from fr] [--to en] GOLD_DIR OUT_DIR */
+#include <dirent.h>
+#include <stdbool.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "align.h"
+#include "langid.h"
+#include "side.h"
+
+/* Letters CLD2 must have read to call a paragraph another language: man pages' short
+ * paragraphs of options and commands read as English to it, and a French paragraph
+ * taken for English would never be paired. */
+enum { LANGID_LETTERS = 150 };
+
+static double
+cpu_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+	return (double)t.tv_sec + t.tv_nsec / 1e9;
+}
+
+/* The sentences of one paragraph, added with skip set when the paragraph is reliably in
+ * another language than the side's: as the segmenter tags paragraphs for the service. */
+static int
+add_paragraph(struct mnemo_align_side *side, enum mnemo_align_role role, const char *lang,
+	      char **lines, size_t n, uint32_t paragraph)
+{
+	struct mnemo_langid id;
+	size_t total = 0;
+	char *text;
+	bool other;
+	int r = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		total += strlen(lines[i]) + 1;
+	}
+	text = malloc(total + 1);
+	if (text == NULL) {
+		return -ENOMEM;
+	}
+	text[0] = '\0';
+	for (size_t i = 0, at = 0; i < n; i++) {
+		at += (size_t)sprintf(text + at, "%s%s", i ? " " : "", lines[i]);
+	}
+	mnemo_langid_detect(text, strlen(text), lang, &id);
+	other = id.reliable && id.letters >= LANGID_LETTERS && strcmp(id.lang, lang) != 0 &&
+		!mnemo_langid_plainly(lang, text, strlen(text));
+	free(text);
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		r = mnemo_align_side_add(side, role, lines[i], strlen(lines[i]), paragraph, other);
+	}
+	return r;
+}
+
+/* One side's file: each non-empty line a sentence, empty lines paragraph breaks. */
+static int
+read_side(const char *path, const char *lang, enum mnemo_align_role role,
+	  struct mnemo_align_side *side)
+{
+	FILE *f = fopen(path, "r");
+	char *line = NULL, **para = NULL;
+	size_t cap = 0, n = 0, para_cap = 0;
+	ssize_t len;
+	uint32_t paragraph = 0;
+	int r = 0;
+
+	if (f == NULL) {
+		return -errno;
+	}
+	while (r == 0) {
+		len = getline(&line, &cap, f);
+		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r')) {
+			line[--len] = '\0';
+		}
+		if (len <= 0) { /* a paragraph ends */
+			r = add_paragraph(side, role, lang, para, n, paragraph);
+			for (size_t i = 0; i < n; i++) {
+				free(para[i]);
+			}
+			paragraph += n > 0;
+			n = 0;
+			if (len < 0) {
+				break;
+			}
+			continue;
+		}
+		if (n == para_cap) {
+			char **p = realloc(para, (para_cap = 2 * para_cap + 16) * sizeof(*p));
+
+			if (p == NULL) {
+				r = -ENOMEM;
+				break;
+			}
+			para = p;
+		}
+		para[n] = strdup(line);
+		r = para[n++] != NULL ? 0 : -ENOMEM;
+	}
+	free(para);
+	free(line);
+	fclose(f);
+	mnemo_align_side_seal(side);
+	return r;
+}
+
+static void
+write_beads(FILE *out, const struct mnemo_align_bead *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		fputs("{\"source_ids\":[", out);
+		for (uint32_t k = 0; k < b[i].n_src; k++) {
+			fprintf(out, "%s%u", k ? "," : "", b[i].src + k);
+		}
+		fputs("],\"target_ids\":[", out);
+		for (uint32_t k = 0; k < b[i].n_tgt; k++) {
+			fprintf(out, "%s%u", k ? "," : "", b[i].tgt + k);
+		}
+		fprintf(out, "],\"score\":%.3f}\n", b[i].score);
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {{"from", required_argument, NULL, 'f'},
+					     {"to", required_argument, NULL, 't'},
+					     {NULL, 0, NULL, 0}};
+	const char *from = "fr", *to = "en";
+	double t_features = 0, t_align = 0;
+	size_t docs = 0, n_src = 0, n_tgt = 0;
+	uint64_t cells = 0;
+	struct rusage ru;
+	struct dirent *e;
+	DIR *dir;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == 'f') {
+			from = optarg;
+		} else if (c == 't') {
+			to = optarg;
+		} else {
+			return 2;
+		}
+	}
+	if (argc - optind != 2) {
+		fprintf(stderr, "usage: mnemo-aligngold [--from fr] [--to en] GOLD_DIR OUT_DIR\n");
+		return 2;
+	}
+	dir = opendir(argv[optind]);
+	if (dir == NULL) {
+		perror(argv[optind]);
+		return 1;
+	}
+	while ((e = readdir(dir)) != NULL) {
+		size_t len = strlen(e->d_name);
+		struct mnemo_align_side src = {0}, tgt = {0};
+		struct mnemo_align_bead *beads = NULL;
+		struct mnemo_align_stats st;
+		char path[4096], name[1024];
+		size_t n_beads = 0;
+		double t0, t1, t2;
+		FILE *out;
+		int r;
+
+		if (len < 6 || strcmp(e->d_name + len - 5, ".gold") != 0 || len - 5 >= sizeof(name)) {
+			continue;
+		}
+		snprintf(name, sizeof(name), "%.*s", (int)(len - 5), e->d_name);
+		t0 = cpu_s();
+		snprintf(path, sizeof(path), "%s/%s.%s.txt", argv[optind], name, from);
+		r = read_side(path, from, MNEMO_ALIGN_SOURCE, &src);
+		if (r == 0) {
+			snprintf(path, sizeof(path), "%s/%s.%s.txt", argv[optind], name, to);
+			r = read_side(path, to, MNEMO_ALIGN_TARGET, &tgt);
+		}
+		t1 = cpu_s();
+		if (r == 0) {
+			r = mnemo_align(src.s, src.n, tgt.s, tgt.n, &beads, &n_beads, &st);
+		}
+		t2 = cpu_s();
+		if (r < 0) {
+			fprintf(stderr, "mnemo-aligngold: %s: %s\n", name, strerror(-r));
+			return 1;
+		}
+		snprintf(path, sizeof(path), "%s/%s.jsonl", argv[optind + 1], name);
+		out = fopen(path, "w");
+		if (out == NULL) {
+			perror(path);
+			return 1;
+		}
+		write_beads(out, beads, n_beads);
+		fclose(out);
+		t_features += t1 - t0;
+		t_align += t2 - t1;
+		cells += st.cells;
+		docs++;
+		n_src += src.n;
+		n_tgt += tgt.n;
+		free(beads);
+		mnemo_align_side_fini(&src);
+		mnemo_align_side_fini(&tgt);
+	}
+	closedir(dir);
+	getrusage(RUSAGE_SELF, &ru);
+	printf("aligngold\t%zu\t%zu\t%zu\t%.3f\t%.3f\t%llu\t%.1f\n", docs, n_src, n_tgt, t_features,
+	       t_align, (unsigned long long)cells, ru.ru_maxrss / 1024.0);
+	fprintf(stderr,
+		"mnemo-aligngold: %zu pairs, %zu/%zu sentences: features %.3f s, search %.3f s "
+		"CPU, %llu cells, peak RSS %.1f MiB\n",
+		docs, n_src, n_tgt, t_features, t_align, (unsigned long long)cells,
+		ru.ru_maxrss / 1024.0);
+	return 0;
+}

@@ -1,0 +1,195 @@
+/* A document side's sentences as the aligner compares them (side.h). Words come from
+ * the translation memory's tokenizer (ICU word breaks, NFC, case folded), so the aligner
+ * and the memory see the same words. */
+#include "side.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hash.h"
+#include "tm-internal.h"
+
+/* Ids of evidence that is its own translation have the top bit set; a dictionary's stems
+ * will use the rest. */
+#define ANCHOR_BIT 0x80000000u
+
+enum {
+	ID_QUESTION = ANCHOR_BIT | 1,
+	ID_EXCLAMATION = ANCHOR_BIT | 2,
+	ID_QUOTE = ANCHOR_BIT | 3,
+	MIN_WORD_BYTES = 3, /* shorter words are the same in two languages by chance */
+};
+
+static uint32_t
+anchor_id(uint64_t h)
+{
+	h = mnemo_tm_mix64(h);
+	return (uint32_t)(h >> 32) | ANCHOR_BIT | 0x10; /* never one of the ID_ above */
+}
+
+/* A number by its digits alone: "1 200", "1,200" and "1.200" are one number. */
+static uint32_t
+number_id(const char *s, size_t len)
+{
+	uint64_t h = MNEMO_FNV_OFFSET;
+
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] >= '0' && s[i] <= '9') {
+			h = mnemo_fnv1a64(h, &s[i], 1);
+		}
+	}
+	return anchor_id(h);
+}
+
+static uint32_t
+punct_id(const char *s, size_t len)
+{
+	if (len == 1 && s[0] == '?') {
+		return ID_QUESTION;
+	}
+	if (len == 1 && s[0] == '!') {
+		return ID_EXCLAMATION;
+	}
+	if ((len == 1 && s[0] == '"') ||
+	    (len == 2 && (memcmp(s, "\xc2\xab", 2) == 0 || memcmp(s, "\xc2\xbb", 2) == 0)) ||
+	    (len == 3 && (memcmp(s, "\xe2\x80\x9c", 3) == 0 || memcmp(s, "\xe2\x80\x9d", 3) == 0))) {
+		return ID_QUOTE;
+	}
+	return 0;
+}
+
+static int
+cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+static int
+reserve(struct mnemo_align_side *side, size_t more)
+{
+	if (side->n_ids + more > side->cap_ids) {
+		size_t cap = side->cap_ids ? 2 * side->cap_ids : 1024;
+		uint32_t *p;
+
+		while (cap < side->n_ids + more) {
+			cap *= 2;
+		}
+		p = realloc(side->ids, cap * sizeof(*p));
+		if (p == NULL) {
+			return -ENOMEM;
+		}
+		side->ids = p;
+		side->cap_ids = cap;
+	}
+	return 0;
+}
+
+/* Characters, not bytes: the length model is Gale and Church's. */
+static uint32_t
+chars_of(const char *s, size_t len)
+{
+	uint32_t n = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		n += ((uint8_t)s[i] & 0xc0) != 0x80;
+	}
+	return n;
+}
+
+int
+mnemo_align_side_add(struct mnemo_align_side *side, enum mnemo_align_role role,
+		     const char *text, size_t len, uint32_t paragraph, bool skip)
+{
+	struct mnemo_align_sentence *s;
+	struct mnemo_tm_tokens t;
+	size_t first = side->n_ids;
+	uint32_t n_words = 0;
+	int r;
+
+	(void)role; /* the same evidence on both sides until a dictionary adds translations */
+	if (side->n % 1024 == 0) {
+		s = realloc(side->s, (side->n + 1024) * sizeof(*s));
+		if (s == NULL) {
+			return -ENOMEM;
+		}
+		side->s = s;
+	}
+	mnemo_tm_tokens_init(&t);
+	r = mnemo_tm_tokenize(text, len, &t);
+	if (r == 0) {
+		r = reserve(side, t.n_tok);
+	}
+	for (size_t i = 0; r == 0 && i < t.n_tok; i++) {
+		const struct mnemo_tm_token *k = &t.tok[i];
+		const char *w = text + k->start;
+		size_t n = k->end - k->start;
+		uint32_t id = 0;
+
+		switch (k->cls) {
+		case MNEMO_TM_WORD:
+			n_words++;
+			id = n >= MIN_WORD_BYTES ? anchor_id(k->id) : 0;
+			break;
+		case MNEMO_TM_NUMBER:
+			n_words++;
+			id = number_id(w, n);
+			break;
+		case MNEMO_TM_PLACEHOLDER:
+			n_words++;
+			id = anchor_id(k->orig);
+			break;
+		case MNEMO_TM_PUNCT:
+			id = punct_id(w, n);
+			n_words += id != 0;
+			break;
+		}
+		if (id != 0) {
+			side->ids[side->n_ids++] = id;
+		}
+	}
+	mnemo_tm_tokens_fini(&t);
+	if (r < 0) {
+		side->n_ids = first;
+		return r;
+	}
+	/* sorted and distinct, as the aligner compares them */
+	qsort(side->ids + first, side->n_ids - first, sizeof(*side->ids), cmp_u32);
+	{
+		size_t k = first;
+
+		for (size_t i = first; i < side->n_ids; i++) {
+			if (k == first || side->ids[k - 1] != side->ids[i]) {
+				side->ids[k++] = side->ids[i];
+			}
+		}
+		side->n_ids = k;
+	}
+	s = &side->s[side->n++];
+	memset(s, 0, sizeof(*s));
+	s->chars = chars_of(text, len);
+	s->paragraph = paragraph;
+	s->n_words = n_words;
+	s->n_ids = (uint32_t)(side->n_ids - first);
+	s->ids = (const uint32_t *)(uintptr_t)first; /* an offset until sealed: ids moves */
+	s->skip = skip;
+	return 0;
+}
+
+void
+mnemo_align_side_seal(struct mnemo_align_side *side)
+{
+	for (size_t i = 0; i < side->n; i++) {
+		side->s[i].ids = side->ids + (uintptr_t)side->s[i].ids;
+	}
+}
+
+void
+mnemo_align_side_fini(struct mnemo_align_side *side)
+{
+	free(side->s);
+	free(side->ids);
+	memset(side, 0, sizeof(*side));
+}

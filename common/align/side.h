@@ -1,0 +1,29 @@
+/* The aligner's view of a document side: each sentence's length, paragraph and evidence
+ * ids (align.h), made from its text. Evidence that needs no dictionary: numbers (by their
+ * digits), question and exclamation marks and quotes (« » and " alike), and words of three
+ * letters or more that are the same on both sides once case-folded (names, terms, code). */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "align.h"
+
+/* One side of a document pair, as the aligner takes it; owns its memory. */
+struct mnemo_align_side {
+	struct mnemo_align_sentence *s;
+	size_t n;
+	uint32_t *ids; /* every sentence's ids, one after the other */
+	size_t n_ids, cap_ids;
+};
+
+enum mnemo_align_role { MNEMO_ALIGN_SOURCE, MNEMO_ALIGN_TARGET };
+
+/* Adds a sentence (valid UTF-8) to the side: its paragraph's number, and skip for a
+ * sentence never to be paired. 0, -ENOMEM, or -EIO when ICU fails. */
+int mnemo_align_side_add(struct mnemo_align_side *side, enum mnemo_align_role role,
+			 const char *text, size_t len, uint32_t paragraph, bool skip);
+/* Points the sentences at their ids: call once every sentence is added, before aligning. */
+void mnemo_align_side_seal(struct mnemo_align_side *side);
+void mnemo_align_side_fini(struct mnemo_align_side *side);
