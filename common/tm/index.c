@@ -1,23 +1,33 @@
 /* The in-memory translation memory an aligner answers lookups from.
  *
- * Units live in one array and are named inside the index by their slot in it, so postings
- * are 8 bytes: the slot, the low 24 bits of a gen, and the text's word count (up to 255).
- * Every put gives the unit a new gen; a posting counts only while its gen is the unit's
- * current one, so replacing or removing a unit makes its old postings stale at once,
- * without touching them (a gen that wrapped around 2^24 puts of one unit could make a stale
- * posting look live: that only adds a candidate, which is scored from the unit's current
- * text). A posting list drops its stale entries when it
- * fills up, before deciding whether to grow, which costs O(1) per append amortised; a list
- * that no longer grows keeps its stale entries, and lookups skip them. A list or key whose
- * units are all gone stays until the index is freed: memory follows the distinct words ever
- * seen, which a periodic rebuild from the store's snapshot resets.
+ * Units live in one array and are named inside the index by their slot in it. Their
+ * variants' texts are kept once per language, however many units hold the same one: in a
+ * memory with several target languages each source text is in as many units (1M units of
+ * the benchmark's memory have 355,000 English texts), and a text is tokenised, stored and
+ * indexed for fuzzy lookups once, and counted, bounded and scored by a lookup once for all
+ * its units. A text never changes: a put that changes a unit's text moves the unit to
+ * another text, and a text whose last unit lets go of it is freed, its postings left
+ * stale. Its entry in texts[] is never reused, as stale postings still name it: a new
+ * text, never the old one revived, takes its place in the language's map of texts.
  *
- * Per language there are two maps onto posting lists: the key hash of each text (exact
- * matches), and each token (fuzzy candidates). A token is a word's k-th occurrence in the
- * text: "%s: %s" holds the tokens "%s", "%s#2" and ":"... (punctuation is no word), so the
- * overlap of two token sets is the overlap of the two texts' word multisets, and a word
- * common in the memory but rare twice over in one text ("%s#5") is a rare token. Slots are never freed: a removed
- * unit keeps its seq as a tombstone, so a replayed older put stays ignored. */
+ * Per language there are three maps: the key hash of each unit's text onto a list of
+ * units (exact matches), the bytes' hash onto their text, and each token onto a list of
+ * texts (fuzzy candidates). A unit posting is 8 bytes, the slot and the gen of the put
+ * that made it: every put gives the unit a new gen, and a unit posting counts only while
+ * its gen is the unit's current one, so replacing or removing a unit makes its old postings
+ * stale at once, without touching them. A text posting is the text and its word count, so
+ * that a lookup passes over texts too short or too long without a look at them. A posting
+ * list drops its stale entries when it fills up, before deciding whether to grow, which
+ * costs O(1) per append amortised; a list that no longer grows keeps its stale entries,
+ * and lookups skip them. A list, key or text entry whose units are all gone stays until the
+ * index is freed: memory follows the distinct words, keys and texts ever seen, which a
+ * periodic rebuild from the store's snapshot resets.
+ *
+ * A token is a word's k-th occurrence in the text: "%s: %s" holds the tokens "%s", "%s#2"
+ * and ":"... (punctuation is no word), so the overlap of two token sets is the overlap of
+ * the two texts' word multisets, and a word common in the memory but rare twice over in
+ * one text ("%s#5") is a rare token. Slots are never freed: a removed unit keeps its seq as
+ * a tombstone, so a replayed older put stays ignored. */
 #include <assert.h>
 #include <errno.h>
 #include <pthread.h>
@@ -34,14 +44,15 @@ enum {
 	/* Posting lists longer than this are left out of a lookup's candidate generation when
 	 * the prefix bound in lookup_fuzzy() proves no match at min_score depends on them. */
 	SKIP_POSTINGS = 512,
-	/* Candidates are scored exactly best bound first, at least EVAL_BASE + 2 * max of
-	 * them, and more while their distance tables stay under EVAL_CELLS in all: a short
-	 * query at a low min_score ties hundreds of candidates at its bound, cheaply. */
+	/* Texts are scored exactly best bound first, at least EVAL_BASE + 2 * max of them,
+	 * and more while their distance tables stay under EVAL_CELLS in all: a short query at
+	 * a low min_score ties hundreds of candidates at its bound, cheaply. */
 	EVAL_BASE = 64,
 	EVAL_CELLS = 100000,
-	/* Postings, candidates and units are read at random: each loop asks for the memory
+	/* Postings, candidates and texts are read at random: each loop asks for the memory
 	 * of the one this far ahead (about a cache miss's worth of work). */
 	PREFETCH = 8,
+	LEN_MAX = 255, /* the word counts a lookup keeps per text: more is read from the text */
 };
 
 /* Open addressing with linear probing, uint64 keys (hashes, unit ids) to uint32 values.
@@ -53,44 +64,77 @@ struct map {
 	uint32_t n;
 };
 
+/* A unit holding a text with some key. */
 struct post {
 	uint32_t slot;
-	uint32_t gen_len; /* (gen & GEN_MASK) << 8 | min(word count, LEN_MAX) */
+	uint32_t gen; /* the put's: stale unless the unit's gen */
 };
-
-enum { GEN_MASK = 0xffffff, LEN_MAX = 255 };
-
-static uint32_t
-gen_len(uint32_t gen, uint32_t n_words)
-{
-	return (gen & GEN_MASK) << 8 | (n_words < LEN_MAX ? n_words : LEN_MAX);
-}
-
-static bool
-live(const struct mnemo_tm_index *idx, struct post p);
 
 struct plist {
 	struct post *v;
 	uint32_t n, cap;
 };
 
+/* A text holding some token. */
+struct tpost {
+	uint32_t text;
+	uint32_t n_words;
+};
+
+struct tlist {
+	struct tpost *v;
+	uint32_t n, cap;
+};
+
 struct lang {
 	char *tag;
 	struct map exact; /* key hash -> lists[] */
-	struct map words; /* word id -> lists[] */
+	struct map texts; /* hash of the bytes -> texts[] */
+	struct map words; /* token -> tlists[] */
 	struct plist *lists;
 	uint32_t n_lists, cap_lists;
+	struct tlist *tlists;
+	uint32_t n_tlists, cap_tlists;
+};
+
+/* A text of one language and what is known of it, shared by the units that hold it. A
+ * million units hold about as many texts: every byte here counts. */
+struct text {
+	/* Its word ids, as mnemo_tm_tokenize() gave them, then its bytes, NUL-terminated: one
+	 * block. NULL once no unit holds it: its postings are stale. */
+	uint64_t *words;
+	union {
+		uint32_t one; /* while cap_slots is 0: most texts have one unit */
+		uint32_t *v;
+	} slots;          /* the units holding it, in no order */
+	uint64_t numbers; /* mnemo_tm_numbers_signature() */
+	uint32_t len, n_words;
+	uint32_t n_slots, cap_slots;
+};
+
+static const char *
+text_bytes(const struct text *x)
+{
+	return (const char *)(x->words + x->n_words);
+}
+
+static const uint32_t *
+text_slots(const struct text *x)
+{
+	return x->cap_slots > 0 ? x->slots.v : &x->slots.one;
+}
+
+/* What a lookup wants to know of a text's units before it looks at the text: apart from
+ * texts[], for the same reason as gens. */
+struct holders {
+	uint64_t langs;      /* of the units holding it (langs_of's bits): 0 when none */
+	uint64_t first_unit; /* the lowest unit id among them */
 };
 
 struct variant {
-	uint32_t lang; /* in langs[] */
-	uint32_t n_words;
-	uint64_t key;
+	uint32_t lang;               /* in langs[] */
+	uint32_t text;               /* in texts[] */
 	uint64_t prev_key, next_key; /* neighbours' keys; NO_KEY for none */
-	uint64_t numbers;            /* mnemo_tm_numbers_signature() */
-	uint64_t *words;             /* word ids, as mnemo_tm_tokenize() gave them */
-	char *text;
-	size_t len;
 	bool has_tags;
 };
 
@@ -137,6 +181,9 @@ struct mnemo_tm_index {
 	uint64_t *langs_of;
 	uint32_t n_units, cap_units;
 	struct map ids; /* unit id -> units[] */
+	struct text *texts;
+	struct holders *holders; /* per text */
+	uint32_t n_texts, cap_texts;
 	struct lang *langs;
 	uint32_t n_langs, cap_langs;
 	size_t n_live;
@@ -209,6 +256,18 @@ map_add(struct map *m, uint64_t key, uint32_t val)
 	return 0;
 }
 
+/* Points key, which must be present, at val. */
+static void
+map_replace(struct map *m, uint64_t key, uint32_t val)
+{
+	uint32_t i = (uint32_t)mnemo_tm_mix64(key) & m->mask;
+
+	while (m->vals[i] == NONE || m->keys[i] != key) {
+		i = (i + 1) & m->mask;
+	}
+	m->vals[i] = val;
+}
+
 /* s kept once in the index (NULL and "" are ""); *ret points into the index until it is
  * freed. */
 static int
@@ -266,18 +325,6 @@ mnemo_tm_index_new(struct mnemo_tm_index **ret)
 	return 0;
 }
 
-static void
-free_variants(struct unit *u)
-{
-	for (uint32_t i = 0; i < u->n_v; i++) {
-		free(u->v[i].text);
-		free(u->v[i].words);
-	}
-	free(u->v);
-	u->v = NULL;
-	u->n_v = 0;
-}
-
 void
 mnemo_tm_index_free(struct mnemo_tm_index *idx)
 {
@@ -285,20 +332,33 @@ mnemo_tm_index_free(struct mnemo_tm_index *idx)
 		return;
 	}
 	for (uint32_t i = 0; i < idx->n_units; i++) {
-		free_variants(&idx->units[i]);
+		free(idx->units[i].v);
 	}
 	free(idx->units);
 	free(idx->gens);
 	free(idx->langs_of);
 	map_fini(&idx->ids);
+	for (uint32_t i = 0; i < idx->n_texts; i++) {
+		free(idx->texts[i].words);
+		if (idx->texts[i].cap_slots > 0) {
+			free(idx->texts[i].slots.v);
+		}
+	}
+	free(idx->texts);
+	free(idx->holders);
 	for (uint32_t i = 0; i < idx->n_langs; i++) {
 		struct lang *l = &idx->langs[i];
 
 		for (uint32_t j = 0; j < l->n_lists; j++) {
 			free(l->lists[j].v);
 		}
+		for (uint32_t j = 0; j < l->n_tlists; j++) {
+			free(l->tlists[j].v);
+		}
 		free(l->lists);
+		free(l->tlists);
 		map_fini(&l->exact);
+		map_fini(&l->texts);
 		map_fini(&l->words);
 		free(l->tag);
 	}
@@ -404,11 +464,35 @@ new_slot(struct mnemo_tm_index *idx, uint64_t unit, uint32_t *ret)
 static bool
 live(const struct mnemo_tm_index *idx, struct post p)
 {
-	return (idx->gens[p.slot] & GEN_MASK) == p.gen_len >> 8;
+	return idx->gens[p.slot] == p.gen;
+}
+
+static bool
+text_live(const struct mnemo_tm_index *idx, struct tpost p)
+{
+	return idx->texts[p.text].words != NULL;
+}
+
+/* Array v of *cap entries of size bytes, reallocated twice as long (*cap updated), or NULL
+ * (v and *cap as they were). */
+static void *
+grow(void *v, uint32_t *cap, size_t size)
+{
+	uint32_t n = *cap ? 2 * *cap : 2;
+	void *p;
+
+	if (*cap >= NONE / 2) {
+		return NULL;
+	}
+	p = realloc(v, (size_t)n * size);
+	if (p) {
+		*cap = n;
+	}
+	return p;
 }
 
 static int
-append(const struct mnemo_tm_index *idx, struct plist *pl, uint32_t slot, uint32_t gen_len)
+append(const struct mnemo_tm_index *idx, struct plist *pl, uint32_t slot, uint32_t gen)
 {
 	if (pl->n == pl->cap) {
 		uint32_t n = 0;
@@ -420,55 +504,95 @@ append(const struct mnemo_tm_index *idx, struct plist *pl, uint32_t slot, uint32
 		}
 		pl->n = n;
 		if (n >= pl->cap / 2) {
-			uint32_t cap = pl->cap ? 2 * pl->cap : 2;
-			struct post *p;
+			struct post *p = grow(pl->v, &pl->cap, sizeof(*p));
 
-			if (pl->cap >= NONE / 2) {
-				return -ENOMEM;
-			}
-			p = realloc(pl->v, cap * sizeof(*p));
 			if (!p) {
 				return -ENOMEM;
 			}
 			pl->v = p;
-			pl->cap = cap;
 		}
 	}
-	pl->v[pl->n++] = (struct post){.slot = slot, .gen_len = gen_len};
+	pl->v[pl->n++] = (struct post){.slot = slot, .gen = gen};
+	return 0;
+}
+
+/* The same for a text posting: a list drops the texts that were freed. */
+static int
+append_text(const struct mnemo_tm_index *idx, struct tlist *tl, uint32_t text, uint32_t n_words)
+{
+	if (tl->n == tl->cap) {
+		uint32_t n = 0;
+
+		for (uint32_t i = 0; i < tl->n; i++) {
+			if (text_live(idx, tl->v[i])) {
+				tl->v[n++] = tl->v[i];
+			}
+		}
+		tl->n = n;
+		if (n >= tl->cap / 2) {
+			struct tpost *p = grow(tl->v, &tl->cap, sizeof(*p));
+
+			if (!p) {
+				return -ENOMEM;
+			}
+			tl->v = p;
+		}
+	}
+	tl->v[tl->n++] = (struct tpost){.text = text, .n_words = n_words};
 	return 0;
 }
 
 static int
-add_posting(struct mnemo_tm_index *idx, struct lang *l, struct map *m, uint64_t key, uint32_t slot,
-            uint32_t gen_len)
+add_posting(struct mnemo_tm_index *idx, struct lang *l, uint64_t key, uint32_t slot, uint32_t gen)
 {
-	uint32_t i = map_get(m, key);
+	uint32_t i = map_get(&l->exact, key);
 	int r;
 
 	if (i == NONE) {
 		if (l->n_lists == l->cap_lists) {
-			uint32_t cap = l->cap_lists ? 2 * l->cap_lists : 64;
-			struct plist *p;
+			struct plist *p = grow(l->lists, &l->cap_lists, sizeof(*p));
 
-			if (l->cap_lists >= NONE / 2) {
-				return -ENOMEM;
-			}
-			p = realloc(l->lists, cap * sizeof(*p));
 			if (!p) {
 				return -ENOMEM;
 			}
 			l->lists = p;
-			l->cap_lists = cap;
 		}
 		i = l->n_lists;
-		r = map_add(m, key, i);
+		r = map_add(&l->exact, key, i);
 		if (r < 0) {
 			return r;
 		}
 		l->lists[i] = (struct plist){0};
 		l->n_lists++;
 	}
-	return append(idx, &l->lists[i], slot, gen_len);
+	return append(idx, &l->lists[i], slot, gen);
+}
+
+static int
+add_text_posting(struct mnemo_tm_index *idx, struct lang *l, uint64_t token, uint32_t text,
+                 uint32_t n_words)
+{
+	uint32_t i = map_get(&l->words, token);
+	int r;
+
+	if (i == NONE) {
+		if (l->n_tlists == l->cap_tlists) {
+			struct tlist *p = grow(l->tlists, &l->cap_tlists, sizeof(*p));
+
+			if (!p) {
+				return -ENOMEM;
+			}
+			l->tlists = p;
+		}
+		i = l->n_tlists;
+		r = map_add(&l->words, token, i);
+		if (r < 0) {
+			return r;
+		}
+		l->tlists[i] = (struct tlist){0};
+		l->n_tlists++;
+	}
+	return append_text(idx, &l->tlists[i], text, n_words);
 }
 
 static int
@@ -507,28 +631,207 @@ tokens_of(const uint64_t *words, size_t n, uint64_t *out)
 	}
 }
 
-static int
-index_variant(struct mnemo_tm_index *idx, uint32_t slot, uint32_t gen, const struct variant *v)
+/* Frees text t's content once no unit holds it: its postings are stale from then on. */
+static void
+text_release(struct mnemo_tm_index *idx, uint32_t t)
 {
-	struct lang *l = &idx->langs[v->lang];
-	uint32_t gl = gen_len(gen, v->n_words);
-	uint64_t *toks;
-	int r;
+	struct text *x = &idx->texts[t];
 
-	r = add_posting(idx, l, &l->exact, v->key, slot, gl);
-	if (r < 0 || v->n_words == 0) {
-		return r;
+	if (x->n_slots > 0 || x->words == NULL) {
+		return;
 	}
-	toks = malloc(v->n_words * sizeof(*toks));
+	free(x->words);
+	if (x->cap_slots > 0) {
+		free(x->slots.v);
+	}
+	*x = (struct text){0};
+	idx->holders[t] = (struct holders){0};
+}
+
+/* Text t's token postings. */
+static int
+index_text(struct mnemo_tm_index *idx, uint32_t lang, uint32_t t)
+{
+	const struct text *x = &idx->texts[t];
+	uint64_t *toks;
+	int r = 0;
+
+	if (x->n_words == 0) {
+		return 0;
+	}
+	toks = malloc(x->n_words * sizeof(*toks));
 	if (!toks) {
 		return -ENOMEM;
 	}
-	tokens_of(v->words, v->n_words, toks);
-	for (size_t i = 0; i < v->n_words && r == 0; i++) {
-		r = add_posting(idx, l, &l->words, toks[i], slot, gl);
+	tokens_of(x->words, x->n_words, toks);
+	for (size_t i = 0; i < x->n_words && r == 0; i++) {
+		r = add_text_posting(idx, &idx->langs[lang], toks[i], t, x->n_words);
 	}
 	free(toks);
 	return r;
+}
+
+/* A new text of lang, s[0..len) (hashed h), in texts[]: tokenised, indexed and known to
+ * the language's map of texts. It holds no unit yet: text_release() frees it if none
+ * comes. */
+static int
+new_text(struct mnemo_tm_index *idx, uint32_t lang, const char *s, size_t len, uint64_t h,
+         struct mnemo_tm_tokens *tok, uint32_t *ret)
+{
+	struct lang *l = &idx->langs[lang];
+	uint32_t t = idx->n_texts, old = map_get(&l->texts, h);
+	struct text *x;
+	int r;
+
+	r = mnemo_tm_tokenize(s, len, tok); /* len fits in 32 bits when it succeeds */
+	if (r < 0) {
+		return r;
+	}
+	if (idx->n_texts == idx->cap_texts) {
+		/* half as long again, not twice: there are about as many texts as units */
+		uint32_t cap = idx->cap_texts < 64 ? 64 : idx->cap_texts + idx->cap_texts / 2;
+		struct text *texts;
+		struct holders *held;
+
+		if (idx->cap_texts >= NONE / 2) {
+			return -ENOMEM;
+		}
+		texts = realloc(idx->texts, cap * sizeof(*texts));
+		if (!texts) {
+			return -ENOMEM;
+		}
+		idx->texts = texts;
+		held = realloc(idx->holders, cap * sizeof(*held));
+		if (!held) {
+			return -ENOMEM; /* texts[] grew: it is only bigger than it needs */
+		}
+		idx->holders = held;
+		idx->cap_texts = cap;
+	}
+	/* Taken before anything can fail: its postings must never name another text. */
+	idx->n_texts++;
+	idx->holders[t] = (struct holders){0};
+	x = &idx->texts[t];
+	*x = (struct text){.len = (uint32_t)len, .n_words = (uint32_t)tok->n_words};
+	x->words = malloc(tok->n_words * sizeof(*x->words) + len + 1);
+	if (!x->words) {
+		return -ENOMEM;
+	}
+	if (tok->n_words > 0) {
+		memcpy(x->words, tok->words, tok->n_words * sizeof(*x->words));
+	}
+	memcpy((char *)(x->words + x->n_words), s, len);
+	((char *)(x->words + x->n_words))[len] = '\0';
+	x->numbers = mnemo_tm_numbers_signature(tok);
+	r = index_text(idx, lang, t);
+	/* The map names the newest text of these bytes; one whose hash another live text
+	 * has already (different bytes, the same 64 bits) stays out of it, unshared. */
+	if (r == 0 && old == NONE) {
+		r = map_add(&l->texts, h, t);
+	} else if (r == 0 && idx->texts[old].words == NULL) {
+		map_replace(&l->texts, h, t);
+	}
+	if (r < 0) {
+		text_release(idx, t);
+		return r;
+	}
+	*ret = t;
+	return 0;
+}
+
+/* The text of lang s[0..len): a live one with these bytes, or a new one. */
+static int
+text_of(struct mnemo_tm_index *idx, uint32_t lang, const char *s, size_t len,
+        struct mnemo_tm_tokens *tok, uint32_t *ret)
+{
+	uint64_t h = mnemo_fnv1a64(MNEMO_FNV_OFFSET, s, len);
+	uint32_t t = map_get(&idx->langs[lang].texts, h);
+
+	if (t != NONE && idx->texts[t].words != NULL && idx->texts[t].len == len &&
+	    memcmp(text_bytes(&idx->texts[t]), s, len) == 0) {
+		*ret = t;
+		return 0;
+	}
+	return new_text(idx, lang, s, len, h, tok, ret);
+}
+
+static int
+text_attach(struct mnemo_tm_index *idx, uint32_t t, uint32_t slot)
+{
+	struct text *x = &idx->texts[t];
+
+	if (x->n_slots == 1 && x->cap_slots == 0) {
+		/* a second unit: the slots move out of the text */
+		uint32_t cap = 0, *v = grow(NULL, &cap, sizeof(*v));
+
+		if (!v) {
+			return -ENOMEM;
+		}
+		v[0] = x->slots.one;
+		x->slots.v = v;
+		x->cap_slots = cap;
+	} else if (x->cap_slots > 0 && x->n_slots == x->cap_slots) {
+		uint32_t *v = grow(x->slots.v, &x->cap_slots, sizeof(*v));
+
+		if (!v) {
+			return -ENOMEM;
+		}
+		x->slots.v = v;
+	}
+	if (x->cap_slots == 0) {
+		x->slots.one = slot;
+	} else {
+		x->slots.v[x->n_slots] = slot;
+	}
+	x->n_slots++;
+	if (x->n_slots == 1 || idx->units[slot].id < idx->holders[t].first_unit) {
+		idx->holders[t].first_unit = idx->units[slot].id;
+	}
+	return 0;
+}
+
+/* Takes slot off text t (once: a unit whose new and old variants share a text holds it
+ * twice for a moment), freeing the text when it was the last. */
+static void
+text_detach(struct mnemo_tm_index *idx, uint32_t t, uint32_t slot)
+{
+	struct text *x = &idx->texts[t];
+	uint32_t *slots = x->cap_slots > 0 ? x->slots.v : &x->slots.one;
+	struct holders held = {.first_unit = UINT64_MAX};
+
+	for (uint32_t i = 0; i < x->n_slots; i++) {
+		if (slots[i] == slot) {
+			slots[i] = slots[--x->n_slots];
+			break;
+		}
+	}
+	if (x->n_slots == 0) {
+		text_release(idx, t);
+		return;
+	}
+	for (uint32_t i = 0; i < x->n_slots; i++) {
+		const struct unit *u = &idx->units[slots[i]];
+
+		held.langs |= idx->langs_of[slots[i]];
+		held.first_unit = u->id < held.first_unit ? u->id : held.first_unit;
+	}
+	idx->holders[t] = held;
+}
+
+/* Lets go of the variants v[0..n) of slot, the first `attached` of them attached to
+ * their text, and frees v. */
+static void
+drop_variants(struct mnemo_tm_index *idx, uint32_t slot, struct variant *v, uint32_t n,
+              uint32_t attached)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		if (i < attached) {
+			text_detach(idx, v[i].text, slot);
+		} else {
+			text_release(idx, v[i].text);
+		}
+	}
+	free(v);
 }
 
 static uint64_t
@@ -538,33 +841,16 @@ key_or_none(const char *text)
 }
 
 static int
-make_variant(struct variant *v, uint32_t lang, const struct mnemo_tm_variant *in,
-             struct mnemo_tm_tokens *tok)
+make_variant(struct mnemo_tm_index *idx, struct variant *v, uint32_t lang,
+             const struct mnemo_tm_variant *in, struct mnemo_tm_tokens *tok)
 {
-	const char *text = in->text;
-	size_t len = strlen(text);
 	int r;
 
-	r = mnemo_tm_tokenize(text, len, tok);
+	*v = (struct variant){.lang = lang};
+	r = text_of(idx, lang, in->text, strlen(in->text), tok, &v->text);
 	if (r < 0) {
 		return r;
 	}
-	*v = (struct variant){.lang = lang, .len = len, .n_words = (uint32_t)tok->n_words};
-	v->text = malloc(len + 1);
-	if (tok->n_words > 0) {
-		v->words = malloc(tok->n_words * sizeof(*v->words));
-	}
-	if (!v->text || (tok->n_words > 0 && !v->words)) {
-		free(v->text);
-		free(v->words);
-		return -ENOMEM;
-	}
-	memcpy(v->text, text, len + 1);
-	if (tok->n_words > 0) {
-		memcpy(v->words, tok->words, tok->n_words * sizeof(*v->words));
-	}
-	v->key = mnemo_tm_key_hash(text, len);
-	v->numbers = mnemo_tm_numbers_signature(tok);
 	v->prev_key = key_or_none(in->prev);
 	v->next_key = key_or_none(in->next);
 	v->has_tags = in->has_tags;
@@ -578,7 +864,9 @@ mnemo_tm_index_put(struct mnemo_tm_index *idx, uint64_t unit, uint64_t seq,
 {
 	struct unit tmp = {0}, *u;
 	struct mnemo_tm_tokens tok;
-	uint32_t slot = map_get(&idx->ids, unit), gen;
+	uint32_t slot = map_get(&idx->ids, unit), gen, attached = 0;
+	struct variant *old_v;
+	uint32_t old_n;
 	int r = 0;
 
 	if (slot != NONE && seq < idx->units[slot].seq) {
@@ -602,11 +890,12 @@ mnemo_tm_index_put(struct mnemo_tm_index *idx, uint64_t unit, uint64_t seq,
 		}
 		if (k < tmp.n_v) {
 			/* The same language twice: the later text wins, as in a map literal. */
-			free(tmp.v[k].text);
-			free(tmp.v[k].words);
+			uint32_t gone = tmp.v[k].text;
+
 			tmp.v[k] = tmp.v[--tmp.n_v];
+			text_release(idx, gone); /* if this put made it */
 		}
-		r = make_variant(&tmp.v[tmp.n_v], lang, &variants[i], &tok);
+		r = make_variant(idx, &tmp.v[tmp.n_v], lang, &variants[i], &tok);
 		if (r < 0) {
 			goto fail;
 		}
@@ -632,14 +921,25 @@ mnemo_tm_index_put(struct mnemo_tm_index *idx, uint64_t unit, uint64_t seq,
 		}
 	}
 	gen = idx->units[slot].gen_next++;
+	for (; attached < tmp.n_v; attached++) {
+		r = text_attach(idx, tmp.v[attached].text, slot);
+		if (r < 0) {
+			goto fail;
+		}
+	}
 	for (uint32_t i = 0; i < tmp.n_v; i++) {
-		r = index_variant(idx, slot, gen, &tmp.v[i]);
+		const struct variant *v = &tmp.v[i];
+		const struct text *x = &idx->texts[v->text];
+
+		r = add_posting(idx, &idx->langs[v->lang], mnemo_tm_key_hash(text_bytes(x), x->len),
+		                slot, gen);
 		if (r < 0) {
 			goto fail;
 		}
 	}
 	u = &idx->units[slot];
-	free_variants(u);
+	old_v = u->v;
+	old_n = u->n_v;
 	u->v = tmp.v;
 	u->n_v = tmp.n_v;
 	u->seq = seq;
@@ -648,6 +948,11 @@ mnemo_tm_index_put(struct mnemo_tm_index *idx, uint64_t unit, uint64_t seq,
 	for (uint32_t i = 0; i < u->n_v; i++) {
 		idx->langs_of[slot] |= lang_bit(u->v[i].lang);
 	}
+	for (uint32_t i = 0; i < u->n_v; i++) {
+		idx->holders[u->v[i].text].langs |= idx->langs_of[slot];
+	}
+	/* after langs_of: a text the old and new variants share keeps the new languages */
+	drop_variants(idx, slot, old_v, old_n, old_n);
 	u->context_key = tmp.context_key;
 	u->origin = tmp.origin;
 	u->changed_by = tmp.changed_by;
@@ -660,7 +965,7 @@ mnemo_tm_index_put(struct mnemo_tm_index *idx, uint64_t unit, uint64_t seq,
 	return 0;
 
 fail:
-	free_variants(&tmp);
+	drop_variants(idx, slot, tmp.v, tmp.n_v, attached);
 	mnemo_tm_tokens_fini(&tok);
 	return r;
 }
@@ -686,10 +991,12 @@ mnemo_tm_index_remove(struct mnemo_tm_index *idx, uint64_t unit, uint64_t seq)
 	if (seq < u->seq) {
 		return 0;
 	}
-	free_variants(u);
-	u->seq = seq;
 	idx->gens[slot] = u->gen_next++; /* a gen no posting carries */
 	idx->langs_of[slot] = 0;
+	drop_variants(idx, slot, u->v, u->n_v, u->n_v);
+	u->v = NULL;
+	u->n_v = 0;
+	u->seq = seq;
 	if (u->alive) {
 		u->alive = false;
 		idx->n_live--;
@@ -708,6 +1015,12 @@ variant_of(const struct unit *u, uint32_t lang)
 	return NULL;
 }
 
+static const struct text *
+text_of_variant(const struct mnemo_tm_index *idx, const struct variant *v)
+{
+	return &idx->texts[v->text];
+}
+
 /* One lookup's state: all of it is on the caller's stack or heap, none in the index. */
 struct lookup {
 	const struct mnemo_tm_index *idx;
@@ -716,7 +1029,8 @@ struct lookup {
 	uint32_t min_score;
 	uint32_t max, n_out;
 	struct mnemo_tm_match *out; /* best first */
-	uint32_t *exact;            /* slots matched exactly, kept out of the fuzzy pass */
+	uint32_t *exact;            /* source texts matched exactly, kept out of the fuzzy pass:
+	                             * every unit holding them is among the exact matches */
 	uint32_t n_exact;
 };
 
@@ -751,8 +1065,8 @@ add_match(struct lookup *q, const struct unit *u, uint32_t score, enum mnemo_tm_
 	        .score = score,
 	        .kind = kind,
 	        .penalties = penalties,
-	        .source = variant_of(u, q->src)->text,
-	        .target = variant_of(u, q->tgt)->text,
+	        .source = text_bytes(text_of_variant(q->idx, variant_of(u, q->src))),
+	        .target = text_bytes(text_of_variant(q->idx, variant_of(u, q->tgt))),
 	        .origin = u->origin,
 	        .changed_by = u->changed_by,
 	        .changed_at = u->changed_at,
@@ -788,13 +1102,15 @@ lookup_exact(struct lookup *q, const char *text, size_t len)
 		struct post p = l->lists[li].v[i];
 		const struct unit *u = &q->idx->units[p.slot];
 		const struct variant *v;
+		const struct text *t;
 		bool same;
 
 		if (!live(q->idx, p) || !variant_of(u, q->tgt)) {
 			continue;
 		}
 		v = variant_of(u, q->src);
-		same = v->len == len && memcmp(v->text, text, len) == 0;
+		t = text_of_variant(q->idx, v);
+		same = t->len == len && memcmp(text_bytes(t), text, len) == 0;
 		if (!same && !qkey) {
 			r = mnemo_tm_key_string(text, len, &qkey, &qn);
 			if (r < 0) {
@@ -802,7 +1118,7 @@ lookup_exact(struct lookup *q, const char *text, size_t len)
 			}
 		}
 		if (!same) {
-			r = mnemo_tm_key_string(v->text, v->len, &ckey, &cn);
+			r = mnemo_tm_key_string(text_bytes(t), t->len, &ckey, &cn);
 			if (r < 0) {
 				break;
 			}
@@ -822,7 +1138,7 @@ lookup_exact(struct lookup *q, const char *text, size_t len)
 			}
 			q->exact = e;
 		}
-		q->exact[q->n_exact++] = p.slot;
+		q->exact[q->n_exact++] = v->text;
 		{
 			bool ctx = in_context(q, u, v);
 			unsigned pen = v->has_tags ? MNEMO_TM_PENALTY_TAGS : 0;
@@ -843,7 +1159,7 @@ enum scratch_id { SCRATCH_TOUCHED, SCRATCH_CAND, SCRATCH_SORTED, N_SCRATCH };
 struct scratch {
 	void *buf[N_SCRATCH];
 	size_t cap[N_SCRATCH];
-	/* What a lookup counts per slot, kept from lookup to lookup so that it need not be
+	/* What a lookup counts per text, kept from lookup to lookup so that it need not be
 	 * cleared: an entry is this lookup's only if it carries its epoch. */
 	uint32_t *marks; /* epoch << 16 | shared tokens */
 	uint8_t *lens;   /* the word count its postings carry */
@@ -912,10 +1228,10 @@ scratch_get(enum scratch_id id, size_t bytes)
 	return s->buf[id];
 }
 
-/* Slot -> tokens shared with the query for one lookup, and the word count its postings
- * carry (so that bounds need no look at the unit): arrays over every slot, this thread's,
- * whose entries count only with the lookup's epoch (a 4 MB array per million units stays
- * in cache where a hash table of the candidates did not), and the slots touched. */
+/* Text -> tokens shared with the query for one lookup, and the word count its postings
+ * carry (so that bounds need no look at the text): arrays over every text, this thread's,
+ * whose entries count only with the lookup's epoch (a 4 MB array per million texts stays
+ * in cache where a hash table of the candidates did not), and the texts touched. */
 struct counts {
 	uint32_t *marks;
 	uint8_t *lens;
@@ -924,19 +1240,19 @@ struct counts {
 	size_t n_touched;
 };
 
-enum { DONE = 0xffff }; /* a count that marks a slot as settled by the exact pass */
+enum { DONE = 0xffff }; /* a count that marks a text as settled by the exact pass */
 
-/* This thread's arrays, for n_slots, with a new epoch. */
+/* This thread's arrays, for n texts, with a new epoch. */
 static int
-counts_begin(struct counts *c, size_t n_slots)
+counts_begin(struct counts *c, size_t n_texts)
 {
 	struct scratch *s = scratch_of_thread();
 
 	if (s == NULL) {
 		return -ENOMEM;
 	}
-	if (s->n_marks < n_slots) {
-		size_t n = n_slots + n_slots / 2 + 1024;
+	if (s->n_marks < n_texts) {
+		size_t n = n_texts + n_texts / 2 + 1024;
 		uint32_t *marks = calloc(n, sizeof(*marks));
 		uint8_t *lens = malloc(n);
 
@@ -962,16 +1278,16 @@ counts_begin(struct counts *c, size_t n_slots)
 	return 0;
 }
 
-/* The slot's entry for this lookup: 0 shared tokens when first seen. */
+/* The text's entry for this lookup: 0 shared tokens when first seen. */
 static uint32_t *
-count_of(struct counts *c, uint32_t slot, uint32_t len)
+count_of(struct counts *c, uint32_t text, uint32_t len)
 {
-	uint32_t *e = &c->marks[slot];
+	uint32_t *e = &c->marks[text];
 
 	if (*e >> 16 != c->epoch) {
 		*e = c->epoch << 16;
-		c->lens[slot] = (uint8_t)len;
-		c->touched[c->n_touched++] = slot;
+		c->lens[text] = (uint8_t)(len < LEN_MAX ? len : LEN_MAX);
+		c->touched[c->n_touched++] = text;
 	}
 	return e;
 }
@@ -979,7 +1295,7 @@ count_of(struct counts *c, uint32_t slot, uint32_t len)
 struct qword {
 	uint64_t id;
 	uint32_t n_posts; /* including stale ones: only an estimate of its cost */
-	const struct plist *pl;
+	const struct tlist *tl;
 };
 
 static int
@@ -991,11 +1307,34 @@ cmp_qword_posts(const void *a, const void *b)
 }
 
 struct cand {
-	uint32_t slot;
-	uint32_t bound; /* the most it can score */
+	uint32_t text;
+	uint32_t bound;      /* the most it can score */
+	uint64_t first_unit; /* holders[text]'s */
 };
 
-/* Candidates are the units sharing a token with the query (tokens: see the top of this
+/* The units of text t that have the query's target language as matches of the text's
+ * score, each less a point if its source has tags. */
+static void
+add_text_matches(struct lookup *q, const struct text *t, uint32_t score, unsigned pen)
+{
+	const struct mnemo_tm_index *idx = q->idx;
+	const uint32_t *slots = text_slots(t);
+
+	for (uint32_t i = 0; i < t->n_slots; i++) {
+		uint32_t slot = slots[i];
+		const struct unit *u = &idx->units[slot];
+		unsigned p = pen;
+
+		if (!(idx->langs_of[slot] & lang_bit(q->tgt)) ||
+		    (q->tgt >= LANGS_OTHER && variant_of(u, q->tgt) == NULL)) {
+			continue;
+		}
+		p |= variant_of(u, q->src)->has_tags ? MNEMO_TM_PENALTY_TAGS : 0;
+		add_match(q, u, mnemo_tm_apply_penalties(score, p), MNEMO_TM_FUZZY, p);
+	}
+}
+
+/* Candidates are the texts sharing a token with the query (tokens: see the top of this
  * file). Each gets an upper bound from what it shares: with c tokens in common, d >=
  * max(n, m) - c, so it scores at most floor(100 min(c, n, m) / max(n, m)); c is bounded by
  * the tokens it was found through plus the tokens skipped. Skipping the most common tokens
@@ -1004,7 +1343,9 @@ struct cand {
  * not skipped (prefix filtering). Postings of texts too short or too long to reach
  * min_score are passed over unread. Candidates are scored exactly best bound first, until
  * no bound can beat the results or the EVAL_ limits are spent: only then can a match be
- * missed, and only one whose bound ties or trails those already scored. */
+ * missed, and only one whose bound ties or trails those already scored. A text whose bound
+ * only ties the last result is passed over when none of its units has a lower id than
+ * that result's: a tie goes to the lower id. */
 static int
 lookup_fuzzy(struct lookup *q, const struct mnemo_tm_tokens *qt, uint32_t min_score)
 {
@@ -1015,6 +1356,7 @@ lookup_fuzzy(struct lookup *q, const struct mnemo_tm_tokens *qt, uint32_t min_sc
 	uint32_t skipped = 0, c_min = (uint32_t)((min_score * n + 99) / 100);
 	/* A text of m words scores at most 100 min(n, m) / max(n, m). */
 	uint32_t len_lo = c_min, len_hi = (uint32_t)(100 * n / min_score);
+	uint64_t tgt_bit = lang_bit(q->tgt);
 	size_t by_bound[101] = {0};
 	struct counts counts = {0};
 	struct qword *qw = NULL;
@@ -1037,8 +1379,8 @@ lookup_fuzzy(struct lookup *q, const struct mnemo_tm_tokens *qt, uint32_t min_sc
 
 		qw[n_qw++] = (struct qword){
 		        .id = ids[i],
-		        .pl = li == NONE ? NULL : &l->lists[li],
-		        .n_posts = li == NONE ? 0 : l->lists[li].n,
+		        .tl = li == NONE ? NULL : &l->tlists[li],
+		        .n_posts = li == NONE ? 0 : l->tlists[li].n,
 		};
 	}
 	qsort(qw, n_qw, sizeof(*qw), cmp_qword_posts);
@@ -1049,38 +1391,36 @@ lookup_fuzzy(struct lookup *q, const struct mnemo_tm_tokens *qt, uint32_t min_sc
 	for (size_t i = k; i < n_qw; i++) {
 		max_cand += qw[i].n_posts;
 	}
-	if (max_cand > idx->n_units) {
-		max_cand = idx->n_units;
+	if (max_cand > idx->n_texts) {
+		max_cand = idx->n_texts;
 	}
 	if (max_cand == 0) {
 		r = 0;
 		goto out;
 	}
 	counts.touched = scratch_get(SCRATCH_TOUCHED, (max_cand + 1) * sizeof(*counts.touched));
-	if (!counts.touched || counts_begin(&counts, idx->n_units) < 0) {
+	if (!counts.touched || counts_begin(&counts, idx->n_texts) < 0) {
 		goto out;
 	}
 	for (uint32_t i = 0; i < q->n_exact; i++) {
 		*count_of(&counts, q->exact[i], 0) |= DONE;
 	}
 	for (size_t i = k; i < n_qw; i++) {
-		for (uint32_t j = 0; qw[i].pl && j < qw[i].pl->n; j++) {
-			struct post p = qw[i].pl->v[j];
-			uint32_t m = p.gen_len & LEN_MAX, *c;
+		const struct tlist *tl = qw[i].tl;
 
-			if (j + PREFETCH < qw[i].pl->n) {
-				uint32_t ahead = qw[i].pl->v[j + PREFETCH].slot;
+		for (uint32_t j = 0; tl && j < tl->n; j++) {
+			struct tpost p = tl->v[j];
+			uint32_t *c;
 
-				__builtin_prefetch(&idx->gens[ahead]);
-				__builtin_prefetch(&counts.marks[ahead], 1);
+			if (j + PREFETCH < tl->n) {
+				__builtin_prefetch(&counts.marks[tl->v[j + PREFETCH].text], 1);
 			}
-
-			/* too short or too long to reach min_score, whatever it shares */
-			if ((m < LEN_MAX && (m < len_lo || m > len_hi)) || (m == LEN_MAX && len_hi < LEN_MAX) ||
-			    !live(idx, p)) {
+			/* too short or too long to reach min_score, whatever it shares; texts no
+			 * unit holds any more are left to the candidates' language test */
+			if (p.n_words < len_lo || p.n_words > len_hi) {
 				continue;
 			}
-			c = count_of(&counts, p.slot, m);
+			c = count_of(&counts, p.text, p.n_words);
 			if ((*c & 0xffff) < DONE - 1) {
 				(*c)++;
 			}
@@ -1093,39 +1433,37 @@ lookup_fuzzy(struct lookup *q, const struct mnemo_tm_tokens *qt, uint32_t min_sc
 		goto out;
 	}
 	for (size_t i = 0; i < counts.n_touched; i++) {
-		uint32_t slot = counts.touched[i], shared = counts.marks[slot] & 0xffff;
+		uint32_t t = counts.touched[i], shared = counts.marks[t] & 0xffff;
+		size_t m, common, longest;
+		uint32_t bound;
 
 		if (i + PREFETCH < counts.n_touched) {
 			uint32_t ahead = counts.touched[i + PREFETCH];
 
 			__builtin_prefetch(&counts.marks[ahead]);
 			__builtin_prefetch(&counts.lens[ahead]);
-			__builtin_prefetch(&idx->langs_of[ahead]);
+			__builtin_prefetch(&idx->holders[ahead]);
 		}
-		const struct unit *u;
-		const struct variant *v;
-		size_t m, common, longest;
-
 		if (shared == DONE) {
 			continue;
 		}
 		/* The bound first, from the postings' word count: most candidates end here,
-		 * without the cache misses of a look at their unit. */
-		u = &idx->units[slot];
-		m = counts.lens[slot];
+		 * without the cache misses of a look at their text. */
+		m = counts.lens[t];
 		if (m == LEN_MAX) {
-			v = variant_of(u, q->src);
-			m = v->n_words;
+			m = idx->texts[t].n_words;
 		}
 		longest = m > n ? m : n;
 		common = shared + skipped;
 		common = common < n ? common : n;
 		common = common < m ? common : m;
-		cand[n_cand] = (struct cand){.slot = slot, .bound = (uint32_t)(100 * common / longest)};
-		if (cand[n_cand].bound >= min_score && (idx->langs_of[slot] & lang_bit(q->tgt)) &&
-		    (q->tgt < LANGS_OTHER || variant_of(u, q->tgt) != NULL)) {
-			by_bound[cand[n_cand].bound]++;
-			n_cand++;
+		bound = (uint32_t)(100 * common / longest);
+		/* a text no unit holds any more has no language */
+		if (bound >= min_score && (idx->holders[t].langs & tgt_bit)) {
+			cand[n_cand++] = (struct cand){.text = t,
+			                               .bound = bound,
+			                               .first_unit = idx->holders[t].first_unit};
+			by_bound[bound]++;
 		}
 	}
 	/* Counting sort, best bound first: bounds are 0..100. */
@@ -1141,44 +1479,47 @@ lookup_fuzzy(struct lookup *q, const struct mnemo_tm_tokens *qt, uint32_t min_sc
 
 	r = 0;
 	for (size_t i = 0; i < n_cand && r == 0; i++) {
-		const struct unit *u = &idx->units[sorted[i].slot];
-		const struct variant *v;
-
-		/* units and their variants are read at random: ask for the next ones early */
-		if (i + 2 < n_cand) {
-			__builtin_prefetch(idx->units[sorted[i + 2].slot].v);
-		}
-		if (i + PREFETCH < n_cand) {
-			__builtin_prefetch(&idx->units[sorted[i + PREFETCH].slot]);
-		}
-		v = variant_of(u, q->src);
-		__builtin_prefetch(v->words);
+		const struct text *t = &idx->texts[sorted[i].text];
 		uint32_t need = min_score, score;
-		unsigned pen;
+		unsigned pen = 0;
 
 		if (q->n_out == q->max) {
-			if (sorted[i].bound < q->out[q->max - 1].score) {
+			const struct mnemo_tm_match *last = &q->out[q->max - 1];
+
+			if (sorted[i].bound < last->score) {
 				break;
 			}
-			need = q->out[q->max - 1].score;
+			/* At best a tie with the last: only a unit with a lower id would be
+			 * better, and short queries tie thousands of texts at their bound. */
+			if (sorted[i].bound == last->score && sorted[i].first_unit >= last->unit) {
+				continue;
+			}
+			need = last->score;
 		}
 		if (n_eval >= EVAL_BASE + 2 * (size_t)q->max && dp_cells >= EVAL_CELLS) {
 			break;
 		}
+		/* texts and their words are read at random: ask for the next ones early (past
+		 * the tests above, where most texts of a tie-heavy lookup stop) */
+		if (i + 2 < n_cand) {
+			__builtin_prefetch(idx->texts[sorted[i + 2].text].words);
+		}
+		if (i + PREFETCH < n_cand) {
+			__builtin_prefetch(&idx->texts[sorted[i + PREFETCH].text]);
+		}
 		n_eval++;
-		dp_cells += n * v->n_words;
-		r = mnemo_tm_score_words(qt->words, n, v->words, v->n_words, need, &dp, &score);
-		pen = v->has_tags ? MNEMO_TM_PENALTY_TAGS : 0;
+		dp_cells += n * t->n_words;
+		r = mnemo_tm_score_words(qt->words, n, t->words, t->n_words, need, &dp, &score);
 		if (r == 0 && score == 100) {
 			/* Same words, different keys: only the token details tell the score. */
-			r = mnemo_tm_tokenize(v->text, v->len, &ct);
+			r = mnemo_tm_tokenize(text_bytes(t), t->len, &ct);
 			pen |= r == 0 ? mnemo_tm_same_words_penalties(qt, &ct) : 0;
-		} else if (r == 0 && score > 0 && q_numbers != v->numbers) {
+		} else if (r == 0 && score > 0 && q_numbers != t->numbers) {
 			pen |= MNEMO_TM_PENALTY_NUMBERS;
 		}
-		score = mnemo_tm_apply_penalties(score, pen);
-		if (r == 0 && score >= need) {
-			add_match(q, u, score, MNEMO_TM_FUZZY, pen);
+		/* units' tags only take points off */
+		if (r == 0 && mnemo_tm_apply_penalties(score, pen) >= need) {
+			add_text_matches(q, t, score, pen);
 		}
 	}
 

@@ -382,6 +382,111 @@ test_index(void)
 	mnemo_tm_index_free(idx);
 }
 
+/* Units that share a text: the index keeps it once, and each unit is still a match of its
+ * own (its languages, tags and target), found as long as it holds the text. Among texts
+ * tied at the lookup's bound, the lowest unit ids win, wherever they are in the postings. */
+static void
+test_shared(void)
+{
+	struct mnemo_tm_index *idx;
+	struct mnemo_tm_match m[5];
+	struct mnemo_tm_variant tagged[] = {
+	        {.lang = "en", .text = "Save the file", .has_tags = true},
+	        {.lang = "fr", .text = "Enregistrer le fichier"}};
+	struct mnemo_tm_variant de[] = {{"en", "Save the file"}, {"de", "Datei speichern"}};
+	struct mnemo_tm_variant twice[] = {{"en", "Save the file"}, {"fr", "Enregistrer"},
+	                                   {"en", "Save the file"}};
+	char en[32];
+	int n;
+
+	CHECK_INT(mnemo_tm_index_new(&idx), 0);
+	CHECK_INT(put2(idx, 1, 1, "Save the file", "Enregistrer le fichier"), 0);
+	CHECK_INT(mnemo_tm_index_put(idx, 2, 1, NULL, tagged, 2), 0);
+	CHECK_INT(mnemo_tm_index_put(idx, 3, 1, NULL, de, 2), 0);
+	CHECK_INT(put2(idx, 4, 1, "Save the file", "Sauver le fichier"), 0);
+	/* fuzzy: each unit with fr, with its own target and tags */
+	n = lookup(idx, "Save the files", 50, 5, m);
+	CHECK_INT(n, 3);
+	CHECK_INT(m[0].unit, 1);
+	CHECK_INT(m[0].score, 66);
+	CHECK_STR(m[0].target, "Enregistrer le fichier");
+	CHECK_INT(m[1].unit, 4);
+	CHECK_INT(m[1].score, 66);
+	CHECK_STR(m[1].target, "Sauver le fichier");
+	CHECK_INT(m[2].unit, 2);
+	CHECK_INT(m[2].score, 65);
+	CHECK_INT(m[2].penalties, MNEMO_TM_PENALTY_TAGS);
+	CHECK_INT(lookup_in(idx, "en", "de", "Save the files", 14, 50, 5, m), 1);
+	CHECK_INT(m[0].unit, 3);
+	CHECK_STR(m[0].target, "Datei speichern");
+	/* exact */
+	n = lookup(idx, "Save the file", 50, 5, m);
+	CHECK_INT(n, 3);
+	CHECK_INT(m[0].unit, 1);
+	CHECK_INT(m[1].unit, 4);
+	CHECK_INT(m[2].unit, 2);
+	CHECK_INT(m[2].score, 99);
+	/* the text lives while a unit holds it, whatever its languages */
+	CHECK_INT(mnemo_tm_index_remove(idx, 1, 2), 0);
+	CHECK_INT(mnemo_tm_index_remove(idx, 2, 2), 0);
+	CHECK_INT(mnemo_tm_index_remove(idx, 4, 2), 0);
+	CHECK_INT(lookup(idx, "Save the files", 50, 5, m), 0);
+	CHECK_INT(lookup(idx, "Save the file", 50, 5, m), 0);
+	CHECK_INT(lookup_in(idx, "en", "de", "Save the files", 14, 50, 5, m), 1);
+	CHECK_INT(mnemo_tm_index_remove(idx, 3, 2), 0);
+	CHECK_INT(lookup_in(idx, "en", "de", "Save the files", 14, 50, 5, m), 0);
+	/* ... and a new one takes the place of a text no unit holds */
+	CHECK_INT(put2(idx, 5, 1, "Save the file", "Enregistrer"), 0);
+	CHECK_INT(lookup(idx, "Save the files", 50, 5, m), 1);
+	CHECK_INT(m[0].unit, 5);
+	/* the same text twice in a put, and a put that keeps the unit's text */
+	CHECK_INT(mnemo_tm_index_put(idx, 6, 1, NULL, twice, 3), 0);
+	CHECK_INT(put2(idx, 5, 2, "Save the file", "Enregistrer"), 0);
+	n = lookup(idx, "Save the files", 50, 5, m);
+	CHECK_INT(n, 2);
+	CHECK_INT(m[0].unit, 5);
+	CHECK_INT(m[1].unit, 6);
+	CHECK_INT(mnemo_tm_index_count(idx), 2);
+	mnemo_tm_index_free(idx);
+
+	/* 60 texts tie at 66 against the query, each held by two units, the lowest ids in the
+	 * first texts put: the lookup need not score the later ones, unless a lower id joins
+	 * one of them */
+	CHECK_INT(mnemo_tm_index_new(&idx), 0);
+	for (int i = 0; i < 60; i++) {
+		snprintf(en, sizeof(en), "Open the w%c%c", 'a' + i / 26, 'a' + i % 26);
+		CHECK_INT(put2(idx, (uint64_t)(100 + 10 * i), 1, en, "Ouvrir"), 0);
+		CHECK_INT(put2(idx, (uint64_t)(2000 + i), 1, en, "Ouvrir"), 0);
+	}
+	n = lookup(idx, "Open the menu", 50, 5, m);
+	CHECK_INT(n, 5);
+	for (int i = 0; i < n; i++) {
+		CHECK_INT(m[i].unit, 100 + 10 * i);
+		CHECK_INT(m[i].score, 66);
+	}
+	/* a lower id joins the last text put ("Open the wch"), then leaves it */
+	CHECK_INT(put2(idx, 5, 1, "Open the wch", "Ouvrir"), 0);
+	CHECK_INT(lookup(idx, "Open the menu", 50, 5, m), 5);
+	CHECK_INT(m[0].unit, 5);
+	CHECK_INT(m[1].unit, 100);
+	CHECK_INT(m[4].unit, 130);
+	CHECK_INT(mnemo_tm_index_remove(idx, 5, 2), 0);
+	CHECK_INT(lookup(idx, "Open the menu", 50, 5, m), 5);
+	CHECK_INT(m[0].unit, 100);
+	CHECK_INT(m[4].unit, 140);
+	/* the lowest moves to another text, then to the last one */
+	CHECK_INT(put2(idx, 100, 2, "Something else entirely", "Autre chose"), 0);
+	CHECK_INT(lookup(idx, "Open the menu", 50, 5, m), 5);
+	CHECK_INT(m[0].unit, 110);
+	CHECK_INT(m[4].unit, 150);
+	CHECK_INT(put2(idx, 100, 3, "Open the wch", "Ouvrir"), 0);
+	CHECK_INT(lookup(idx, "Open the menu", 50, 5, m), 5);
+	CHECK_INT(m[0].unit, 100);
+	CHECK_INT(m[1].unit, 110);
+	CHECK_INT(m[4].unit, 140);
+	mnemo_tm_index_free(idx);
+}
+
 /* The random-ish memory: Zipf-like words, and sentences that are often edits of earlier
  * ones, so that most queries have near matches among many partial ones. */
 enum { N_UNITS = 5000, N_VOCAB = 3000, N_QUERIES = 200, MAX_WORDS = 40 };
@@ -617,8 +722,9 @@ test_recall(void)
 	CHECK_INT(mnemo_tm_index_new(&idx), 0);
 	for (int i = 0; i < N_UNITS; i++) {
 		if (i > 10 && rng_below(5) < 2) {
+			/* an edit of an earlier one, or (no edit) its very text: shared */
 			units[i].s = units[rng_below((uint32_t)i)].s;
-			edit(&units[i].s, 1 + (int)rng_below(4));
+			edit(&units[i].s, (int)rng_below(5));
 		} else {
 			random_sentence(&units[i].s);
 		}
@@ -628,7 +734,11 @@ test_recall(void)
 	for (int k = 0; k < 300; k++) {
 		int i = (int)rng_below(N_UNITS);
 
-		edit(&units[i].s, 1 + (int)rng_below(3));
+		if (rng_below(4) == 0) {
+			units[i].s = units[rng_below(N_UNITS)].s; /* onto another's text */
+		} else {
+			edit(&units[i].s, 1 + (int)rng_below(3));
+		}
 		put_errors += shadow_put(idx, i, seq++) != 0;
 	}
 	for (int k = 0; k < 300; k++) {
@@ -835,6 +945,7 @@ main(void)
 	test_score_random();
 	test_score_long();
 	test_index();
+	test_shared();
 	test_recall();
 	test_propose();
 	test_context();
