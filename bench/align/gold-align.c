@@ -144,7 +144,7 @@ main(int argc, char **argv)
 	const char *from = "fr", *to = "en";
 	double t_features = 0, t_align = 0;
 	size_t docs = 0, n_src = 0, n_tgt = 0;
-	uint64_t cells = 0;
+	uint64_t cells = 0, anchors = 0, widenings = 0;
 	struct rusage ru;
 	struct dirent *e;
 	DIR *dir;
@@ -210,6 +210,8 @@ main(int argc, char **argv)
 		t_features += t1 - t0;
 		t_align += t2 - t1;
 		cells += st.cells;
+		anchors += st.anchors;
+		widenings += st.widenings;
 		docs++;
 		n_src += src.n;
 		n_tgt += tgt.n;
@@ -223,8 +225,8 @@ main(int argc, char **argv)
 	       t_align, (unsigned long long)cells, ru.ru_maxrss / 1024.0);
 	fprintf(stderr,
 		"mnemo-aligngold: %zu pairs, %zu/%zu sentences: features %.3f s, search %.3f s "
-		"CPU, %llu cells, peak RSS %.1f MiB\n",
+		"CPU, %llu cells, %llu anchors, %llu widenings, peak RSS %.1f MiB\n",
 		docs, n_src, n_tgt, t_features, t_align, (unsigned long long)cells,
-		ru.ru_maxrss / 1024.0);
+		(unsigned long long)anchors, (unsigned long long)widenings, ru.ru_maxrss / 1024.0);
 	return 0;
 }
