@@ -586,11 +586,36 @@ search_run(struct search *s)
 	return 0;
 }
 
+/* The anchors around row i (cell rows are an anchor's source sentence plus one): the two
+ * that bound the rectangle the row belongs to are marked to be dropped. */
+static void
+mark_anchors(const struct pair *anchors, size_t n_anchors, size_t i, bool *drop)
+{
+	size_t lo = 0, hi = n_anchors;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (anchors[mid].i + 1 < i) {
+			lo = mid + 1;
+		} else {
+			hi = mid;
+		}
+	}
+	if (lo < n_anchors) {
+		drop[lo] = true;
+	}
+	if (lo > 0) {
+		drop[lo - 1] = true;
+	}
+}
+
 /* The beads of the best path, in order; *ret_touched: whether it ran along the
- * corridor's edge where the edge is not the document's. */
+ * corridor's edge where the edge is not the document's, and there drop marks the anchors
+ * that drew that edge (a wrong anchor bends the corridor away from the path). */
 static int
-search_beads(const struct search *s, struct mnemo_align_bead **ret, size_t *ret_n,
-	     bool *ret_touched)
+search_beads(const struct search *s, const struct pair *anchors, size_t n_anchors, bool *drop,
+	     struct mnemo_align_bead **ret, size_t *ret_n, bool *ret_touched)
 {
 	const struct doc *d = s->d;
 	size_t i = d->n, j = d->m, n = 0;
@@ -606,8 +631,10 @@ search_beads(const struct search *s, struct mnemo_align_bead **ret, size_t *ret_
 		float score;
 
 		bead_cost(s, i, j, k, &score);
-		*ret_touched |= (j == s->c->lo[i] && j > 0 && i > 0) ||
-				(j == s->c->hi[i] && j < d->m && i < d->n);
+		if ((j == s->c->lo[i] && j > 0 && i > 0) || (j == s->c->hi[i] && j < d->m && i < d->n)) {
+			*ret_touched = true;
+			mark_anchors(anchors, n_anchors, i, drop);
+		}
 		b[n++] = (struct mnemo_align_bead){(uint32_t)(i - a), (uint32_t)a, (uint32_t)(j - bb),
 						   (uint32_t)bb, score};
 		i -= a;
@@ -664,25 +691,38 @@ mnemo_align(const struct mnemo_align_sentence *src, size_t n_src,
 		struct corridor c = {0};
 		struct search s = {&d, &c, NULL, NULL, NULL};
 		struct mnemo_align_bead *beads = NULL;
-		bool touched = false;
+		bool touched = false, *drop = calloc(n_anchors + 1, sizeof(*drop));
+		size_t kept = 0;
 
-		r = corridor_make(&d, anchors, n_anchors, margin, &c);
+		r = drop != NULL ? corridor_make(&d, anchors, n_anchors, margin, &c) : -ENOMEM;
 		if (r == 0) {
 			r = search_run(&s);
 		}
 		if (r == 0) {
 			st.cells += c.off[d.n + 1];
-			r = search_beads(&s, &beads, ret_n, &touched);
+			r = search_beads(&s, anchors, n_anchors, drop, &beads, ret_n, &touched);
 		}
 		search_fini(&s);
 		corridor_fini(&c);
 		if (r < 0 || !touched || st.widenings == MAX_WIDENINGS) {
+			free(drop);
 			*ret = beads;
 			break;
 		}
 		free(beads);
 		st.widenings++;
-		margin *= 4;
+		/* Again without the anchors that bent the corridor there; when none did (the
+		 * edge was a band's, or the margin's at the documents' ends), a wider one. */
+		for (size_t k = 0; k < n_anchors; k++) {
+			if (!drop[k]) {
+				anchors[kept++] = anchors[k];
+			}
+		}
+		if (kept == n_anchors) {
+			margin *= 4;
+		}
+		n_anchors = kept;
+		free(drop);
 	}
 	free(anchors);
 	if (stats != NULL) {

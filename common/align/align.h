@@ -31,7 +31,7 @@ struct mnemo_align_bead {
 struct mnemo_align_stats {
 	uint64_t cells;        /* DP cells computed */
 	uint32_t anchors;      /* 1-1 pairs the corridor was drawn through */
-	uint32_t widenings;    /* times the corridor was widened because the path touched it */
+	uint32_t widenings;    /* searches again, the path having touched the corridor's edge */
 };
 
 /* Aligns src[0..n_src) with tgt[0..n_tgt): *ret gets the beads in document order (every
