@@ -6,7 +6,11 @@
  * than its side's is not paired (its sentences are skipped), as the segmenter's language
  * tags will have the service do. Run by hand (bench/align/README.md).
  *
- *   mnemo-aligngold [--from fr] [--to en] GOLD_DIR OUT_DIR */
+ *   mnemo-aligngold [--from fr] [--to en] [--dict PREFIX] [--rdict PREFIX] GOLD_DIR OUT_DIR
+ *
+ * --dict loads a FreeDict dictionary from FROM to TO (PREFIX.index, PREFIX.dict.dz), --rdict
+ * one from TO to FROM, into the aligner's lexicon (lexicon.h); without either, no
+ * dictionary. */
 #include <dirent.h>
 #include <stdbool.h>
 #include <errno.h>
@@ -19,6 +23,7 @@
 
 #include "align.h"
 #include "langid.h"
+#include "lexicon.h"
 #include "side.h"
 
 /* Letters CLD2 must have read to call a paragraph another language: man pages' short
@@ -140,8 +145,14 @@ main(int argc, char **argv)
 {
 	static const struct option opts[] = {{"from", required_argument, NULL, 'f'},
 					     {"to", required_argument, NULL, 't'},
+					     {"dict", required_argument, NULL, 'd'},
+					     {"rdict", required_argument, NULL, 'r'},
 					     {NULL, 0, NULL, 0}};
 	const char *from = "fr", *to = "en";
+	const char *dicts[8];
+	bool reversed[8];
+	size_t n_dicts = 0;
+	struct mnemo_lexicon *lex = NULL;
 	double t_features = 0, t_align = 0;
 	size_t docs = 0, n_src = 0, n_tgt = 0;
 	uint64_t cells = 0, anchors = 0, widenings = 0;
@@ -155,13 +166,29 @@ main(int argc, char **argv)
 			from = optarg;
 		} else if (c == 't') {
 			to = optarg;
+		} else if ((c == 'd' || c == 'r') && n_dicts < 8) {
+			reversed[n_dicts] = c == 'r';
+			dicts[n_dicts++] = optarg;
 		} else {
 			return 2;
 		}
 	}
 	if (argc - optind != 2) {
-		fprintf(stderr, "usage: mnemo-aligngold [--from fr] [--to en] GOLD_DIR OUT_DIR\n");
+		fprintf(stderr, "usage: mnemo-aligngold [--from fr] [--to en] [--dict PREFIX] "
+				"[--rdict PREFIX] GOLD_DIR OUT_DIR\n");
 		return 2;
+	}
+	if (n_dicts > 0 && mnemo_lexicon_new(from, to, &lex) < 0) {
+		fprintf(stderr, "mnemo-aligngold: no lexicon for %s-%s\n", from, to);
+		return 1;
+	}
+	for (size_t i = 0; i < n_dicts; i++) {
+		int r = mnemo_lexicon_load_freedict(lex, dicts[i], reversed[i]);
+
+		if (r < 0) {
+			fprintf(stderr, "mnemo-aligngold: %s: %s\n", dicts[i], strerror(-r));
+			return 1;
+		}
 	}
 	dir = opendir(argv[optind]);
 	if (dir == NULL) {
@@ -170,7 +197,7 @@ main(int argc, char **argv)
 	}
 	while ((e = readdir(dir)) != NULL) {
 		size_t len = strlen(e->d_name);
-		struct mnemo_align_side src = {0}, tgt = {0};
+		struct mnemo_align_side src = {.lex = lex}, tgt = {.lex = lex};
 		struct mnemo_align_bead *beads = NULL;
 		struct mnemo_align_stats st;
 		char path[4096], name[1024];
@@ -220,6 +247,7 @@ main(int argc, char **argv)
 		mnemo_align_side_fini(&tgt);
 	}
 	closedir(dir);
+	mnemo_lexicon_free(lex);
 	getrusage(RUSAGE_SELF, &ru);
 	printf("aligngold\t%zu\t%zu\t%zu\t%.3f\t%.3f\t%llu\t%.1f\n", docs, n_src, n_tgt, t_features,
 	       t_align, (unsigned long long)cells, ru.ru_maxrss / 1024.0);

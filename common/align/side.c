@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "hash.h"
+#include "lexicon.h"
 #include "tm-internal.h"
 
 /* Ids of evidence that is its own translation have the top bit set; a dictionary's stems
@@ -19,6 +20,8 @@ enum {
 	ID_EXCLAMATION = ANCHOR_BIT | 2,
 	ID_QUOTE = ANCHOR_BIT | 3,
 	MIN_WORD_BYTES = 3, /* shorter words are the same in two languages by chance */
+	MAX_STEMS = 256,    /* a sentence's stems the lexicon is asked about */
+	MAX_TRANSLATIONS = 8, /* of one source stem: more is a word of every sense */
 };
 
 static uint32_t
@@ -99,6 +102,40 @@ chars_of(const char *s, size_t len)
 	return n;
 }
 
+/* The stems of the sentence's content words (target), or of their translations (source),
+ * into side->ids; *ret_n: the content words. */
+static int
+add_stems(struct mnemo_align_side *side, enum mnemo_align_role role, const char *text,
+	  size_t len, uint32_t *ret_n)
+{
+	uint32_t stems[MAX_STEMS];
+	size_t n = 0;
+	int r;
+
+	r = mnemo_lexicon_stems(side->lex,
+				role == MNEMO_ALIGN_SOURCE ? MNEMO_LEXICON_SRC : MNEMO_LEXICON_TGT,
+				text, len, stems, MAX_STEMS, &n);
+	n = n < MAX_STEMS ? n : MAX_STEMS;
+	if (r == 0) {
+		r = reserve(side, n * MAX_TRANSLATIONS);
+	}
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		const uint32_t *to;
+		uint32_t k;
+
+		if (role == MNEMO_ALIGN_TARGET) {
+			side->ids[side->n_ids++] = stems[i];
+			continue;
+		}
+		k = mnemo_lexicon_translations(side->lex, stems[i], &to);
+		for (uint32_t x = 0; x < k && x < MAX_TRANSLATIONS; x++) {
+			side->ids[side->n_ids++] = to[x];
+		}
+	}
+	*ret_n = (uint32_t)n;
+	return r;
+}
+
 int
 mnemo_align_side_add(struct mnemo_align_side *side, enum mnemo_align_role role,
 		     const char *text, size_t len, uint32_t paragraph, bool skip)
@@ -109,7 +146,6 @@ mnemo_align_side_add(struct mnemo_align_side *side, enum mnemo_align_role role,
 	uint32_t n_words = 0;
 	int r;
 
-	(void)role; /* the same evidence on both sides until a dictionary adds translations */
 	if (side->n % 1024 == 0) {
 		s = realloc(side->s, (side->n + 1024) * sizeof(*s));
 		if (s == NULL) {
@@ -151,6 +187,11 @@ mnemo_align_side_add(struct mnemo_align_side *side, enum mnemo_align_role role,
 		}
 	}
 	mnemo_tm_tokens_fini(&t);
+	if (r == 0 && side->lex != NULL) {
+		uint32_t n_stems;
+
+		r = add_stems(side, role, text, len, &n_stems);
+	}
 	if (r < 0) {
 		side->n_ids = first;
 		return r;

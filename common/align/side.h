@@ -1,7 +1,9 @@
 /* The aligner's view of a document side: each sentence's length, paragraph and evidence
  * ids (align.h), made from its text. Evidence that needs no dictionary: numbers (by their
  * digits), question and exclamation marks and quotes (« » and " alike), and words of three
- * letters or more that are the same on both sides once case-folded (names, terms, code). */
+ * letters or more that are the same on both sides once case-folded (names, terms, code).
+ * With a lexicon (lexicon.h), a target sentence also has its words' stems, and a source
+ * sentence the stems of their translations. */
 #pragma once
 
 #include <stdbool.h>
@@ -12,6 +14,7 @@
 
 /* One side of a document pair, as the aligner takes it; owns its memory. */
 struct mnemo_align_side {
+	struct mnemo_lexicon *lex; /* set before the first add, or NULL; not owned */
 	struct mnemo_align_sentence *s;
 	size_t n;
 	uint32_t *ids; /* every sentence's ids, one after the other */
