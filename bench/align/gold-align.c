@@ -6,11 +6,13 @@
  * than its side's is not paired (its sentences are skipped), as the segmenter's language
  * tags will have the service do. Run by hand (bench/align/README.md).
  *
- *   mnemo-aligngold [--from fr] [--to en] [--dict PREFIX] [--rdict PREFIX] GOLD_DIR OUT_DIR
+ *   mnemo-aligngold [--from fr] [--to en] [--dict PREFIX] [--rdict PREFIX] [--length-only]
+ *                   GOLD_DIR OUT_DIR
  *
  * --dict loads a FreeDict dictionary from FROM to TO (PREFIX.index, PREFIX.dict.dz), --rdict
  * one from TO to FROM, into the aligner's lexicon (lexicon.h); without either, no
- * dictionary. */
+ * dictionary. --length-only is the Gale-Church baseline: the same search on sentence
+ * lengths alone. */
 #include <dirent.h>
 #include <stdbool.h>
 #include <errno.h>
@@ -30,6 +32,10 @@
  * paragraphs of options and commands read as English to it, and a French paragraph
  * taken for English would never be paired. */
 enum { LANGID_LETTERS = 150 };
+
+/* --length-only: the Gale-Church baseline, sentence lengths and nothing else (no words,
+ * no anchors, no language tags), through the same search. */
+static bool length_only;
 
 static double
 cpu_s(void)
@@ -64,11 +70,15 @@ add_paragraph(struct mnemo_align_side *side, enum mnemo_align_role role, const c
 		at += (size_t)sprintf(text + at, "%s%s", i ? " " : "", lines[i]);
 	}
 	mnemo_langid_detect(text, strlen(text), lang, &id);
-	other = id.reliable && id.letters >= LANGID_LETTERS && strcmp(id.lang, lang) != 0 &&
+	other = !length_only && id.reliable && id.letters >= LANGID_LETTERS && strcmp(id.lang, lang) != 0 &&
 		!mnemo_langid_plainly(lang, text, strlen(text));
 	free(text);
 	for (size_t i = 0; r == 0 && i < n; i++) {
 		r = mnemo_align_side_add(side, role, lines[i], strlen(lines[i]), paragraph, other);
+		if (r == 0 && length_only) {
+			side->s[side->n - 1].n_ids = 0;
+			side->s[side->n - 1].n_words = 0;
+		}
 	}
 	return r;
 }
@@ -147,6 +157,7 @@ main(int argc, char **argv)
 					     {"to", required_argument, NULL, 't'},
 					     {"dict", required_argument, NULL, 'd'},
 					     {"rdict", required_argument, NULL, 'r'},
+					     {"length-only", no_argument, NULL, 'L'},
 					     {NULL, 0, NULL, 0}};
 	const char *from = "fr", *to = "en";
 	const char *dicts[8];
@@ -166,6 +177,8 @@ main(int argc, char **argv)
 			from = optarg;
 		} else if (c == 't') {
 			to = optarg;
+		} else if (c == 'L') {
+			length_only = true;
 		} else if ((c == 'd' || c == 'r') && n_dicts < 8) {
 			reversed[n_dicts] = c == 'r';
 			dicts[n_dicts++] = optarg;
@@ -175,7 +188,7 @@ main(int argc, char **argv)
 	}
 	if (argc - optind != 2) {
 		fprintf(stderr, "usage: mnemo-aligngold [--from fr] [--to en] [--dict PREFIX] "
-				"[--rdict PREFIX] GOLD_DIR OUT_DIR\n");
+				"[--rdict PREFIX] [--length-only] GOLD_DIR OUT_DIR\n");
 		return 2;
 	}
 	if (n_dicts > 0 && mnemo_lexicon_new(from, to, &lex) < 0) {
