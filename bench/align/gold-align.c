@@ -3,8 +3,9 @@
  * aligner in-process, writes NAME.jsonl (one bead a line, as `mnemo align --json` prints
  * them) into an output directory for `score`, and prints the CPU seconds the features and
  * the search took and the peak RSS. A paragraph CLD2 reliably reads as another language
- * than its side's is not paired (its sentences are skipped), as the segmenter's language
- * tags will have the service do. Run by hand (bench/align/README.md).
+ * than its side's is not paired (its sentences are skipped), nor a sentence plainly in the
+ * other language of the pair by its function words (French and English), as the
+ * segmenter's language tags will have the service do. Run by hand (bench/align/README.md).
  *
  *   mnemo-aligngold [--from fr] [--to en] [--dict PREFIX] [--rdict PREFIX] [--length-only]
  *                   GOLD_DIR OUT_DIR
@@ -74,7 +75,17 @@ add_paragraph(struct mnemo_align_side *side, enum mnemo_align_role role, const c
 		!mnemo_langid_plainly(lang, text, strlen(text));
 	free(text);
 	for (size_t i = 0; r == 0 && i < n; i++) {
-		r = mnemo_align_side_add(side, role, lines[i], strlen(lines[i]), paragraph, other);
+		bool foreign = other;
+
+		/* a sentence plainly in the other language, by its function words: too short
+		 * for CLD2, as a line left untranslated often is */
+		if (!length_only && !other) {
+			const char *them = strcmp(lang, "fr") == 0 ? "en" : "fr";
+
+			foreign = mnemo_langid_plainly(them, lines[i], strlen(lines[i])) &&
+				  !mnemo_langid_plainly(lang, lines[i], strlen(lines[i]));
+		}
+		r = mnemo_align_side_add(side, role, lines[i], strlen(lines[i]), paragraph, foreign);
 		if (r == 0 && length_only) {
 			side->s[side->n - 1].n_ids = 0;
 			side->s[side->n - 1].n_words = 0;
