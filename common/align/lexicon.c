@@ -201,17 +201,6 @@ struct mnemo_lexicon {
 	int32_t text_cap;
 };
 
-static uint64_t
-mix64(uint64_t h)
-{
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ULL;
-	h ^= h >> 33;
-	return h;
-}
-
 static int
 icu_err(UErrorCode st)
 {
@@ -270,7 +259,7 @@ grow_array(void *pp, uint32_t cap, size_t size)
 static int
 strtab_get(struct strtab *t, const char *s, size_t n, uint32_t *ret)
 {
-	uint32_t h = (uint32_t)mix64(mnemo_fnv1a64(MNEMO_FNV_OFFSET, s, n));
+	uint32_t h = (uint32_t)mnemo_mix64(mnemo_fnv1a64(MNEMO_FNV_OFFSET, s, n));
 	uint32_t i, id;
 	int r;
 
@@ -511,7 +500,7 @@ word_id(struct side *sd, const UChar *w, int32_t n, uint32_t *ret)
 		*ret = NO_ID;
 		return 0;
 	}
-	h = (uint32_t)mix64(mnemo_fnv1a64(MNEMO_FNV_OFFSET, w, (size_t)n * sizeof(*w))) | 1;
+	h = (uint32_t)mnemo_mix64(mnemo_fnv1a64(MNEMO_FNV_OFFSET, w, (size_t)n * sizeof(*w))) | 1;
 	if (c->slots) {
 		for (i = h & (CACHE_SLOTS - 1); c->slots[i].hash; i = (i + 1) & (CACHE_SLOTS - 1)) {
 			slot = &c->slots[i];
@@ -677,7 +666,7 @@ text_ids(struct mnemo_lexicon *lex, struct side *sd, const char *text, size_t le
 static uint32_t
 pair_slot(const uint64_t *pairs, uint32_t n_slots, uint64_t key)
 {
-	uint32_t i = (uint32_t)mix64(key) & (n_slots - 1);
+	uint32_t i = (uint32_t)mnemo_mix64(key) & (n_slots - 1);
 
 	while (pairs[i] != UINT64_MAX && pairs[i] != key) {
 		i = (i + 1) & (n_slots - 1);

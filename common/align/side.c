@@ -27,7 +27,7 @@ enum {
 static uint32_t
 anchor_id(uint64_t h)
 {
-	h = mnemo_tm_mix64(h);
+	h = mnemo_mix64(h);
 	return (uint32_t)(h >> 32) | ANCHOR_BIT | 0x10; /* never one of the ID_ above */
 }
 

@@ -195,7 +195,7 @@ map_get(const struct map *m, uint64_t key)
 	if (!m->keys) {
 		return NONE;
 	}
-	for (uint32_t i = (uint32_t)mnemo_tm_mix64(key) & m->mask;; i = (i + 1) & m->mask) {
+	for (uint32_t i = (uint32_t)mnemo_mix64(key) & m->mask;; i = (i + 1) & m->mask) {
 		if (m->vals[i] == NONE || m->keys[i] == key) {
 			return m->vals[i];
 		}
@@ -205,7 +205,7 @@ map_get(const struct map *m, uint64_t key)
 static void
 map_set(struct map *m, uint64_t key, uint32_t val)
 {
-	uint32_t i = (uint32_t)mnemo_tm_mix64(key) & m->mask;
+	uint32_t i = (uint32_t)mnemo_mix64(key) & m->mask;
 
 	while (m->vals[i] != NONE) {
 		i = (i + 1) & m->mask;
@@ -260,7 +260,7 @@ map_add(struct map *m, uint64_t key, uint32_t val)
 static void
 map_replace(struct map *m, uint64_t key, uint32_t val)
 {
-	uint32_t i = (uint32_t)mnemo_tm_mix64(key) & m->mask;
+	uint32_t i = (uint32_t)mnemo_mix64(key) & m->mask;
 
 	while (m->vals[i] == NONE || m->keys[i] != key) {
 		i = (i + 1) & m->mask;
@@ -542,57 +542,55 @@ append_text(const struct mnemo_tm_index *idx, struct tlist *tl, uint32_t text, u
 	return 0;
 }
 
+/* The list of a key in map m, made empty when the key is new: lists is an array of *n of
+ * them, *cap allocated, each size bytes. -ENOMEM leaves everything as it was. */
 static int
-add_posting(struct mnemo_tm_index *idx, struct lang *l, uint64_t key, uint32_t slot, uint32_t gen)
+list_of(struct map *m, uint64_t key, void **lists, uint32_t *n, uint32_t *cap, size_t size,
+        uint32_t *ret)
 {
-	uint32_t i = map_get(&l->exact, key);
+	uint32_t i = map_get(m, key);
 	int r;
 
 	if (i == NONE) {
-		if (l->n_lists == l->cap_lists) {
-			struct plist *p = grow(l->lists, &l->cap_lists, sizeof(*p));
+		if (*n == *cap) {
+			void *p = grow(*lists, cap, size);
 
 			if (!p) {
 				return -ENOMEM;
 			}
-			l->lists = p;
+			*lists = p;
 		}
-		i = l->n_lists;
-		r = map_add(&l->exact, key, i);
+		i = *n;
+		r = map_add(m, key, i);
 		if (r < 0) {
 			return r;
 		}
-		l->lists[i] = (struct plist){0};
-		l->n_lists++;
+		memset((char *)*lists + (size_t)i * size, 0, size);
+		(*n)++;
 	}
-	return append(idx, &l->lists[i], slot, gen);
+	*ret = i;
+	return 0;
+}
+
+static int
+add_posting(struct mnemo_tm_index *idx, struct lang *l, uint64_t key, uint32_t slot, uint32_t gen)
+{
+	uint32_t i;
+	int r = list_of(&l->exact, key, (void **)&l->lists, &l->n_lists, &l->cap_lists,
+	                sizeof(*l->lists), &i);
+
+	return r < 0 ? r : append(idx, &l->lists[i], slot, gen);
 }
 
 static int
 add_text_posting(struct mnemo_tm_index *idx, struct lang *l, uint64_t token, uint32_t text,
                  uint32_t n_words)
 {
-	uint32_t i = map_get(&l->words, token);
-	int r;
+	uint32_t i;
+	int r = list_of(&l->words, token, (void **)&l->tlists, &l->n_tlists, &l->cap_tlists,
+	                sizeof(*l->tlists), &i);
 
-	if (i == NONE) {
-		if (l->n_tlists == l->cap_tlists) {
-			struct tlist *p = grow(l->tlists, &l->cap_tlists, sizeof(*p));
-
-			if (!p) {
-				return -ENOMEM;
-			}
-			l->tlists = p;
-		}
-		i = l->n_tlists;
-		r = map_add(&l->words, token, i);
-		if (r < 0) {
-			return r;
-		}
-		l->tlists[i] = (struct tlist){0};
-		l->n_tlists++;
-	}
-	return append_text(idx, &l->tlists[i], text, n_words);
+	return r < 0 ? r : append_text(idx, &l->tlists[i], text, n_words);
 }
 
 static int
@@ -608,7 +606,7 @@ cmp_u64(const void *a, const void *b)
 static uint64_t
 occurrence(uint64_t w, uint32_t k)
 {
-	return k == 1 ? w : mnemo_tm_mix64(w + k * 0x9e3779b97f4a7c15ULL);
+	return k == 1 ? w : mnemo_mix64(w + k * 0x9e3779b97f4a7c15ULL);
 }
 
 /* The tokens of words[0..n) into out (room for n): each occurrence its own token. */

@@ -208,7 +208,7 @@ mnemo_tm_key_hash(const char *text, size_t len)
 		k = (struct sink){.h = MNEMO_FNV_OFFSET};
 		walk_utf8(text, len, &k);
 	}
-	return mnemo_tm_mix64(k.h ^ (uint64_t)k.len);
+	return mnemo_mix64(k.h ^ (uint64_t)k.len);
 }
 
 int

@@ -132,7 +132,7 @@ hash16(const UChar *u, int32_t n)
 	for (int32_t i = 0; i < n; i++) {
 		h = (h ^ u[i]) * MNEMO_FNV_PRIME;
 	}
-	return mnemo_tm_mix64(h ^ (uint64_t)n);
+	return mnemo_mix64(h ^ (uint64_t)n);
 }
 
 static uint64_t
@@ -148,7 +148,7 @@ hash_ascii(const char *s, int32_t n, bool fold)
 		}
 		h = (h ^ c) * MNEMO_FNV_PRIME;
 	}
-	return mnemo_tm_mix64(h ^ (uint64_t)n);
+	return mnemo_mix64(h ^ (uint64_t)n);
 }
 
 enum kind { SPACE, PUNCT, WORD };
@@ -692,7 +692,7 @@ mnemo_tm_numbers_signature(const struct mnemo_tm_tokens *t)
 			any = true;
 		}
 	}
-	return any ? mnemo_tm_mix64(h) | 1 : 0;
+	return any ? mnemo_mix64(h) | 1 : 0;
 }
 
 uint32_t

@@ -12,20 +12,6 @@
 
 #include "hash.h"
 
-/* 64-bit FNV-1a, then murmur3's finaliser: FNV alone mixes its last bytes poorly, and the
- * index's open-addressing tables use the low bits. */
-
-static inline uint64_t
-mnemo_tm_mix64(uint64_t h)
-{
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ULL;
-	h ^= h >> 33;
-	return h;
-}
-
 /* A UTF-16 buffer that starts on the stack and moves to the heap for long text. The
  * struct must not be copied or moved once mnemo_tm_ubuf_init() has run. */
 struct mnemo_tm_ubuf {

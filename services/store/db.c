@@ -1819,6 +1819,13 @@ draft_unit(struct mnemo_arena *arena, uint64_t id, const struct unit_draft *d, u
 
 /* ---- the concordance index ---- */
 
+/* Whether an import's commit is adding the unit: its texts go to the backlog. */
+static bool
+deferred(const struct store_db *db, uint64_t id)
+{
+	return db->defer_from != 0 && id >= db->defer_from;
+}
+
 /* Whether the unit's texts wait in the concordance backlog, so the index has none of them. */
 static int
 in_backlog(struct store_db *db, uint64_t id, int *ret)
@@ -1826,7 +1833,7 @@ in_backlog(struct store_db *db, uint64_t id, int *ret)
 	sqlite3_stmt *s = stmt(db, ST_BACKLOG_FIND);
 	int rc;
 
-	if (db->defer_from != 0 && id >= db->defer_from) {
+	if (deferred(db, id)) {
 		*ret = 1;
 		return 0;
 	}
@@ -1860,14 +1867,21 @@ fts_texts(struct store_db *db, enum stmt_id op, const Mnemo__Unit *u)
 	return r;
 }
 
-/* The same, unless the unit waits in the backlog: the backlog indexes its body as it is
- * then (and nothing, once it is deleted). */
+/* A unit changed: old's texts out of the concordance index, u's in (u NULL for a delete),
+ * unless the unit waits in the backlog, which indexes its body as it is then (and nothing,
+ * once it is deleted). */
 static int
-fts_unless_waiting(struct store_db *db, enum stmt_id op, const Mnemo__Unit *u)
+fts_change(struct store_db *db, const Mnemo__Unit *old, const Mnemo__Unit *u)
 {
-	int waiting, r = in_backlog(db, u->id, &waiting);
+	int waiting, r = in_backlog(db, old->id, &waiting);
 
-	return r == 0 && !waiting ? fts_texts(db, op, u) : r;
+	if (r == 0 && !waiting) {
+		r = fts_texts(db, ST_FTS_DELETE, old);
+	}
+	if (r == 0 && !waiting && u != NULL) {
+		r = fts_texts(db, ST_FTS_INSERT, u);
+	}
+	return r;
 }
 
 int
@@ -2015,8 +2029,8 @@ insert_unit(struct store_db *db, Mnemo__Unit *u, uint64_t dup_key, int64_t at,
 	sqlite3_bind_int64(s, 6, (sqlite3_int64)dup_key);
 	sqlite3_bind_text(s, 7, u->context, -1, SQLITE_STATIC);
 	r = step_done(s);
-	if (r == 0) {
-		r = fts_unless_waiting(db, ST_FTS_INSERT, u);
+	if (r == 0 && !deferred(db, u->id)) { /* a new id is in none of the backlog's ranges */
+		r = fts_texts(db, ST_FTS_INSERT, u);
 	}
 	if (r == 0) {
 		r = log_change(db, u->seq, MNEMO__CHANGE_OP__CHANGE_OP_ADD, u->id, at, "", 0);
@@ -2064,10 +2078,7 @@ replace_unit(struct store_db *db, const Mnemo__Unit *old, Mnemo__Unit *u, struct
 		r = dup_put(db, dup_key, u->id);
 	}
 	if (r == 0) {
-		r = fts_unless_waiting(db, ST_FTS_DELETE, old);
-	}
-	if (r == 0) {
-		r = fts_unless_waiting(db, ST_FTS_INSERT, u);
+		r = fts_change(db, old, u);
 	}
 	if (r == 0) {
 		r = log_change(db, u->seq, MNEMO__CHANGE_OP__CHANGE_OP_UPDATE, u->id, at, blob, len);
@@ -2305,7 +2316,7 @@ apply(struct store_db *db, const Mnemo__Envelope *req, uint64_t seq, int64_t at,
 			r = keep_change(db, id);
 		}
 		if (r == 0) {
-			r = fts_unless_waiting(db, ST_FTS_DELETE, old);
+			r = fts_change(db, old, NULL);
 		}
 		if (r == 0) {
 			r = dup_drop(db, id);
