@@ -685,20 +685,46 @@ write_string(FILE *out, const char *s, size_t len)
 	return 0;
 }
 
+/* The four characters of the three bytes at p (fewer when left < 3: padded). */
+static void
+b64_quad(const uint8_t *p, size_t left, char out[4])
+{
+	uint32_t w = (uint32_t)p[0] << 16 | (left > 1 ? (uint32_t)p[1] << 8 : 0) |
+		     (left > 2 ? p[2] : 0);
+
+	out[0] = b64_chars[w >> 18 & 63];
+	out[1] = b64_chars[w >> 12 & 63];
+	out[2] = left > 1 ? b64_chars[w >> 6 & 63] : '=';
+	out[3] = left > 2 ? b64_chars[w & 63] : '=';
+}
+
 static void
 write_base64(FILE *out, const uint8_t *p, size_t len)
 {
+	char quad[4];
+
 	putc('"', out);
 	for (size_t i = 0; i < len; i += 3) {
-		uint32_t w = (uint32_t)p[i] << 16 | (i + 1 < len ? (uint32_t)p[i + 1] << 8 : 0) |
-			     (i + 2 < len ? p[i + 2] : 0);
-
-		putc(b64_chars[w >> 18 & 63], out);
-		putc(b64_chars[w >> 12 & 63], out);
-		putc(i + 1 < len ? b64_chars[w >> 6 & 63] : '=', out);
-		putc(i + 2 < len ? b64_chars[w & 63] : '=', out);
+		b64_quad(p + i, len - i, quad);
+		fwrite(quad, 1, 4, out);
 	}
 	putc('"', out);
+}
+
+char *
+mnemo_json_base64(const void *data, size_t len)
+{
+	char *out = malloc(len / 3 * 4 + 5);
+	size_t n = 0;
+
+	if (out == NULL) {
+		return NULL;
+	}
+	for (size_t i = 0; i < len; i += 3, n += 4) {
+		b64_quad((const uint8_t *)data + i, len - i, out + n);
+	}
+	out[n] = '\0';
+	return out;
 }
 
 static int
@@ -752,9 +778,19 @@ write_slot(FILE *out, const ProtobufCFieldDescriptor *fd, const void *slot)
 		}
 		return 0;
 	}
-	case PROTOBUF_C_TYPE_FLOAT:
-		fprintf(out, "%.9g", (double)*(const float *)slot);
+	case PROTOBUF_C_TYPE_FLOAT: {
+		/* the fewest digits that read back as the same float: 0.88, not 0.879999995 */
+		float v = *(const float *)slot;
+
+		for (int digits = 6; digits <= 9; digits++) {
+			snprintf(buf, sizeof(buf), "%.*g", digits, (double)v);
+			if (strtof(buf, NULL) == v) {
+				break;
+			}
+		}
+		fputs(buf, out);
 		return 0;
+	}
 	case PROTOBUF_C_TYPE_DOUBLE:
 		fprintf(out, "%.17g", *(const double *)slot);
 		return 0;

@@ -37,6 +37,10 @@ int mnemo_json_set_field(ProtobufCMessage *m, const char *name, const char *valu
  * size. NULL with errno ENOMEM, or EILSEQ when a string is not UTF-8. */
 char *mnemo_json_write(const ProtobufCMessage *m, const char *key, size_t *ret_len);
 
+/* bytes as the JSON API takes them: base64 (RFC 4648, padded), malloc'd; NULL when out of
+ * memory. */
+char *mnemo_json_base64(const void *data, size_t len);
+
 /* The JSON spelling of an enum value (see above), or NULL if value is not in the enum. */
 const char *mnemo_json_enum_name(const ProtobufCEnumDescriptor *d, int value, char *buf,
 				 size_t size);

@@ -55,6 +55,8 @@ static const struct {
 	{MNEMO__ERROR_CODE__ERROR_CODE_UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", EINVAL},
 	{MNEMO__ERROR_CODE__ERROR_CODE_INVALID_VALUE, "invalid_value", EINVAL},
 	{MNEMO__ERROR_CODE__ERROR_CODE_INVALID_ENCODING, "invalid_encoding", EILSEQ},
+	{MNEMO__ERROR_CODE__ERROR_CODE_EMPTY_DOCUMENT, "empty_document", ENODATA},
+	{MNEMO__ERROR_CODE__ERROR_CODE_WRONG_LANGUAGE, "wrong_language", EINVAL},
 };
 
 enum { N_CODES = sizeof(codes) / sizeof(codes[0]) };

@@ -1,4 +1,5 @@
-/* The aligner service: the in-memory translation memory and its lookups. */
+/* The aligner service: the in-memory translation memory and its lookups, and bitext
+ * alignment (bitext.c). */
 #include "aligner.h"
 
 #include <errno.h>
@@ -9,6 +10,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "internal.h"
 #include "log.h"
 #include "msg.h"
 #include "text.h"
@@ -27,6 +29,7 @@ aligner_config_init(struct aligner_config *cfg)
 	cfg->threads = 2;
 	cfg->timeout_ms = 10000;
 	cfg->max_message_bytes = 64u << 20;
+	snprintf(cfg->dictionaries, sizeof(cfg->dictionaries), "/usr/share/dictd");
 }
 
 struct aligner {
@@ -39,6 +42,7 @@ struct aligner {
 
 	pthread_rwlock_t index_lock; /* lookups share it; feed updates take it alone */
 	struct mnemo_tm_index *index;
+	struct lexicons *lexicons; /* bitext alignment's dictionaries */
 
 	pthread_mutex_t state_lock;
 	pthread_cond_t state_changed;
@@ -279,8 +283,8 @@ wait_current(struct aligner *al, uint64_t min_seq, uint32_t timeout_ms, struct m
 	return 0;
 }
 
-static int
-check_lang(const char *field, const char *tag, char *out, struct mnemo_fault *f)
+int
+aligner_check_lang(const char *field, const char *tag, char *out, struct mnemo_fault *f)
 {
 	if (tag[0] == '\0') {
 		return mnemo_fault_set(f, MNEMO__ERROR_CODE__ERROR_CODE_MISSING_FIELD, field, -1,
@@ -348,9 +352,9 @@ lookup(struct aligner *al, const Mnemo__LookupRequest *req, struct mnemo_arena *
 	Mnemo__LookupReply *reply;
 	int r;
 
-	r = check_lang("source", req->source, source, f);
+	r = aligner_check_lang("source", req->source, source, f);
 	if (r == 0) {
-		r = check_lang("target", req->target, target, f);
+		r = aligner_check_lang("target", req->target, target, f);
 	}
 	if (r < 0) {
 		return r;
@@ -444,12 +448,18 @@ handle(void *arg, const Mnemo__Envelope *req, Mnemo__Envelope *reply, struct mne
 {
 	struct aligner *al = arg;
 
-	if (req->body_case != MNEMO__ENVELOPE__BODY_LOOKUP_REQUEST) {
+	switch (req->body_case) {
+	case MNEMO__ENVELOPE__BODY_LOOKUP_REQUEST:
+		reply->body_case = MNEMO__ENVELOPE__BODY_LOOKUP_REPLY;
+		return lookup(al, req->lookup_request, arena, &reply->lookup_reply, f);
+	case MNEMO__ENVELOPE__BODY_ALIGN_REQUEST:
+		reply->body_case = MNEMO__ENVELOPE__BODY_ALIGN_REPLY;
+		return aligner_bitext(al->lexicons, req->align_request, arena, &reply->align_reply,
+				      f);
+	default:
 		return mnemo_fault_set(f, MNEMO__ERROR_CODE__ERROR_CODE_INVALID_REQUEST, "body", -1,
-				       "the aligner answers lookup requests only");
+				       "the aligner answers lookup and align requests only");
 	}
-	reply->body_case = MNEMO__ENVELOPE__BODY_LOOKUP_REPLY;
-	return lookup(al, req->lookup_request, arena, &reply->lookup_reply, f);
 }
 
 int
@@ -475,6 +485,9 @@ aligner_start(const struct aligner_config *cfg, struct aligner **ret)
 	pthread_mutex_init(&al->state_lock, NULL);
 	mnemo_cond_init(&al->state_changed);
 	r = mnemo_tm_index_new(&al->index);
+	if (r == 0) {
+		r = lexicons_new(cfg->dictionaries, &al->lexicons);
+	}
 	if (r == 0) {
 		r = mnemo_msg_socket_open(MNEMO_MSG_REQ, &sc, &al->store);
 		al->has_store = r == 0;
@@ -535,6 +548,7 @@ aligner_stop(struct aligner *al)
 	}
 	mnemo_feed_stop(al->feed);
 	mnemo_tm_index_free(al->index);
+	lexicons_free(al->lexicons);
 	pthread_cond_destroy(&al->state_changed);
 	pthread_mutex_destroy(&al->state_lock);
 	pthread_rwlock_destroy(&al->index_lock);

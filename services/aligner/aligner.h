@@ -2,7 +2,8 @@
  * lookups. The index is loaded from the store's snapshot at start (so an aligner on another
  * host needs no database file) and kept current from the store's change feed; a lookup
  * carrying min_seq waits until the index holds that change, so a unit added through the
- * gateway is found by the next lookup. Bitext alignment joins it in a later release. */
+ * gateway is found by the next lookup. It also aligns documents with their translations
+ * (bitext.c), with FreeDict's dictionaries where the language pair has them. */
 #pragma once
 
 #include <stdint.h>
@@ -16,6 +17,7 @@ struct aligner_config {
 	uint32_t threads;                    /* [aligner] threads, default 2 */
 	uint32_t timeout_ms;                 /* [aligner] timeout_ms, default 10000: store calls */
 	uint64_t max_message_bytes;          /* [aligner] max_message_bytes, default 64 MiB */
+	char dictionaries[ALIGNER_URL_MAX];  /* [aligner] dictionaries: FreeDict's directory, "" = none */
 };
 
 void aligner_config_init(struct aligner_config *cfg);

@@ -122,3 +122,4 @@ int cmd_watch(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_config(int argc, char **argv);
+int cmd_align(int argc, char **argv);

@@ -99,6 +99,8 @@ keys(struct mnemo_config *cfg, struct mnemo_cfg_key *out)
 		    "deadline of calls to the store, in milliseconds"),
 		BYTES("aligner", "max_message_bytes", aligner.max_message_bytes, KiB, 4ull * GiB,
 		      "largest message"),
+		STR("aligner", "dictionaries", aligner.dictionaries,
+		    "FreeDict's directory, for bitext alignment (\"\" = no dictionaries)"),
 
 		STR("demo", "catalogues", demo.catalogues,
 		    "mnemo serve: a new memory starts with the gettext catalogues (.mo) this glob "

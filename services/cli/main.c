@@ -16,6 +16,7 @@ static const char usage[] =
 	"  segment           split text into sentences\n"
 	"  lookup            look sentences up in the translation memory\n"
 	"  concordance       find the stored texts that use some words\n"
+	"  align             pair the sentences of a document and its translation\n"
 	"  unit              add, get, update or delete a translation unit\n"
 	"  watch             print changes to the memory as they happen\n"
 	"  import            add TMX and gettext (.po, .mo) files to the memory\n"
@@ -33,7 +34,7 @@ static const struct {
 	{"serve", cmd_serve},   {"supervise", cmd_supervise}, {"segment", cmd_segment},
 	{"lookup", cmd_lookup}, {"unit", cmd_unit},           {"watch", cmd_watch},
 	{"config", cmd_config}, {"export", cmd_export}, {"concordance", cmd_concordance},
-	{"import", cmd_import},
+	{"import", cmd_import}, {"align", cmd_align},
 };
 
 int

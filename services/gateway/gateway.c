@@ -75,8 +75,8 @@ struct gateway {
 	struct gateway_counters counters;
 };
 
-static void
-note_seq(struct gateway *gw, uint64_t seq)
+void
+gateway_note_seq(struct gateway *gw, uint64_t seq)
 {
 	uint64_t seen = atomic_load(&gw->last_seq);
 
@@ -155,6 +155,20 @@ forward(struct gateway *gw, struct backend *b, const Mnemo__Envelope *req,
 		reply->request_id = id;
 	}
 	return 0;
+}
+
+int
+gateway_forward(struct gateway *gw, enum gateway_backend to, const Mnemo__Envelope *req,
+		Mnemo__Envelope *reply, struct mnemo_arena *arena, struct mnemo_fault *f)
+{
+	struct backend *b[] = {
+		[GATEWAY_SEGMENTERS] = &gw->segmenters,
+		[GATEWAY_ALIGNERS] = &gw->aligners,
+		[GATEWAY_STORE] = &gw->store,
+		[GATEWAY_STORE_IMPORTS] = &gw->store_imports,
+	};
+
+	return forward(gw, b[to], req, reply, arena, f);
 }
 
 static int
@@ -257,7 +271,7 @@ write_unit(struct gateway *gw, const Mnemo__Envelope *req, Mnemo__Envelope *repl
 	}
 	r = forward(gw, &gw->store, copy, reply, arena, f);
 	if (r == 0 && reply->body_case == MNEMO__ENVELOPE__BODY_UNIT_WRITE_REPLY) {
-		note_seq(gw, reply->unit_write_reply->seq);
+		gateway_note_seq(gw, reply->unit_write_reply->seq);
 	}
 	return r;
 }
@@ -271,7 +285,7 @@ import(struct gateway *gw, const Mnemo__Envelope *req, Mnemo__Envelope *reply,
 	int r = forward(gw, &gw->store_imports, req, reply, arena, f);
 
 	if (r == 0 && reply->body_case == MNEMO__ENVELOPE__BODY_IMPORT_REPLY) {
-		note_seq(gw, reply->import_reply->last_seq);
+		gateway_note_seq(gw, reply->import_reply->last_seq);
 	}
 	return r;
 }
@@ -324,6 +338,8 @@ gateway_dispatch(struct gateway *gw, const Mnemo__Envelope *req, Mnemo__Envelope
 		return forward(gw, &gw->store, req, reply, arena, f);
 	case MNEMO__ENVELOPE__BODY_UPDATES_REQUEST:
 		return updates(gw, req, reply, arena, f);
+	case MNEMO__ENVELOPE__BODY_ALIGN_REQUEST:
+		return gateway_align(gw, req, reply, arena, f);
 	default:
 		return mnemo_fault_set(f, MNEMO__ERROR_CODE__ERROR_CODE_INVALID_REQUEST, "body", -1,
 				       "this message type (%d) is not a request the gateway answers",
@@ -372,7 +388,7 @@ relay_apply(void *arg, const Mnemo__Update *u)
 	struct gateway *gw = arg;
 	Mnemo__Envelope env;
 
-	note_seq(gw, u->seq);
+	gateway_note_seq(gw, u->seq);
 	if (!gw->has_pub) {
 		return 0;
 	}
@@ -437,7 +453,7 @@ relay(void *arg)
 		}
 	}
 	mnemo_arena_fini(&arena);
-	note_seq(gw, start);
+	gateway_note_seq(gw, start);
 	r = mnemo_feed_start(&(struct mnemo_feed_config){.sub_url = gw->cfg.store_pub_url,
 							 .from_seq = start,
 							 .lim = gw->backend_lim},

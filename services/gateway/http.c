@@ -42,6 +42,7 @@ static const struct route routes[] = {
 	{"GET", "/v1/status", 0, NULL, MNEMO__ENVELOPE__BODY_STATUS_REQUEST, 200},
 	{"GET", "/v1/concordance", 0, NULL, MNEMO__ENVELOPE__BODY_CONCORDANCE_REQUEST, 200},
 	{"POST", "/v1/imports", 0, NULL, MNEMO__ENVELOPE__BODY_IMPORT_REQUEST, 200},
+	{"POST", "/v1/align", 0, NULL, MNEMO__ENVELOPE__BODY_ALIGN_REQUEST, 200},
 };
 
 enum { N_ROUTES = sizeof(routes) / sizeof(routes[0]) };

@@ -1,4 +1,5 @@
-/* What the gateway's own files share: routing (gateway.c), HTTP (http.c), metrics. */
+/* What the gateway's own files share: routing (gateway.c), HTTP (http.c), alignment
+ * (align.c), metrics. */
 #pragma once
 
 #include <microhttpd.h>
@@ -12,6 +13,25 @@
  * the gateway itself could not get an answer. */
 int gateway_dispatch(struct gateway *gw, const Mnemo__Envelope *req, Mnemo__Envelope *reply,
 		     struct mnemo_arena *arena, struct mnemo_fault *f);
+
+/* The peers behind the gateway, for routes that call more than one (align.c). */
+enum gateway_backend {
+	GATEWAY_SEGMENTERS,
+	GATEWAY_ALIGNERS,
+	GATEWAY_STORE,
+	GATEWAY_STORE_IMPORTS, /* the store, for imports: resent only when a connection drops */
+};
+/* Sends req to a backend and puts its answer, possibly an Error, into reply. Returns 0,
+ * or a negative errno with f set when no answer came. */
+int gateway_forward(struct gateway *gw, enum gateway_backend to, const Mnemo__Envelope *req,
+		    Mnemo__Envelope *reply, struct mnemo_arena *arena, struct mnemo_fault *f);
+/* Counts seq as written through this gateway (read-your-writes for the next lookup). */
+void gateway_note_seq(struct gateway *gw, uint64_t seq);
+
+/* POST /v1/align (align.c): segments the documents, aligns them on an aligner, and stores
+ * the accepted pairs when asked. */
+int gateway_align(struct gateway *gw, const Mnemo__Envelope *req, Mnemo__Envelope *reply,
+		  struct mnemo_arena *arena, struct mnemo_fault *f);
 
 struct gateway_health {
 	int segmenters, aligners, store; /* connected peers */
