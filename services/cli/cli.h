@@ -18,6 +18,7 @@ enum {
 	EMBED_ALIGNER = 4,
 	EMBED_GATEWAY = 8,
 	EMBED_ALL = 15,
+	EMBED_JOBS = 16, /* local mode: the gateway runs job runners too (mnemo job) */
 };
 
 struct embedded {

@@ -64,6 +64,14 @@ keys(struct mnemo_config *cfg, struct mnemo_cfg_key *out)
 		U32("gateway", "import_timeout_ms", gateway.import_timeout_ms, 1000, 24u * 3600000,
 		    "deadline of an import's requests to the store (its commit of millions of "
 		    "units takes minutes), in milliseconds"),
+		U32("gateway", "job_runners", gateway.job_runners, 0, 256,
+		    "documents of batch jobs aligned at once (0: this gateway runs no jobs)"),
+		U32("gateway", "job_lease_ms", gateway.job_lease_ms, 1000, 24u * 3600000,
+		    "a job runner's hold on a document: past it, the document is offered again"),
+		U32("gateway", "fetch_timeout_ms", gateway.fetch_timeout_ms, 100, 3600000,
+		    "fetching a document by URL, in milliseconds"),
+		BYTES("gateway", "max_fetch_bytes", gateway.max_fetch_bytes, KiB, 4ull * GiB,
+		      "largest document fetched by URL"),
 
 		STR("store", "listen", store.listen_url, "URL of the store's request socket"),
 		STR("store", "pub", store.pub_url, "URL where the store publishes changes"),

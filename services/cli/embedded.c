@@ -14,6 +14,11 @@ embedded_config_inproc(struct mnemo_config *cfg, unsigned which, int with_client
 		cfg->gateway.nng_url[0] = '\0';
 		cfg->gateway.pub_url[0] = '\0';
 	}
+	/* A command's short life is no place for job runners, unless it runs a job: a lease
+	 * it took would hold a document until the lease ran out. */
+	if (!with_clients && !(which & EMBED_JOBS)) {
+		cfg->gateway.job_runners = 0;
+	}
 	/* A service not started here is not waited for: requests for it fail at once. */
 	if (!(which & EMBED_STORE)) {
 		cfg->gateway.store_url[0] = '\0';

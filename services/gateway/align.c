@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "fetch.h"
 #include "hash.h"
 #include "internal.h"
 #include "log.h"
@@ -38,28 +39,76 @@ error_of(const Mnemo__Envelope *reply, const char *what, struct mnemo_fault *f)
 						      : -EINVAL;
 }
 
-/* A side given as text or bytes becomes the segmenter's sentences. */
+/* A side given by URL: its bytes, with the encoding and format its server says. */
+static int
+fetch(struct gateway *gw, const char *field, Mnemo__AlignDocument *doc,
+      struct mnemo_arena *arena, struct mnemo_fault *f)
+{
+	struct mnemo_fetch_limits lim;
+	struct mnemo_fetch_result got;
+	struct mnemo_fault why;
+	int r;
+
+	mnemo_fetch_limits_init(&lim);
+	lim.timeout_ms = gateway_cfg(gw)->fetch_timeout_ms;
+	lim.connect_timeout_ms = lim.timeout_ms < lim.connect_timeout_ms ? lim.timeout_ms
+									 : lim.connect_timeout_ms;
+	lim.max_bytes = gateway_cfg(gw)->max_fetch_bytes;
+	mnemo_fault_clear(&why);
+	r = mnemo_fetch(doc->url, &lim, &got, &why);
+	if (r < 0) {
+		mnemo_fault_set(f, why.code, field, -1, "%s: %s", field, why.message);
+		return r;
+	}
+	doc->data.data = mnemo_arena_alloc(arena, got.len);
+	if (doc->data.data == NULL) {
+		mnemo_fetch_result_fini(&got);
+		return -ENOMEM;
+	}
+	memcpy(doc->data.data, got.data, got.len);
+	doc->data.len = got.len;
+	if (doc->encoding[0] == '\0' && got.charset != NULL) {
+		doc->encoding = mnemo_arena_strdup(arena, got.charset);
+	}
+	if (doc->format[0] == '\0' && got.content_type != NULL &&
+	    (strcmp(got.content_type, "text/html") == 0 ||
+	     strcmp(got.content_type, "application/xhtml+xml") == 0)) {
+		doc->format = "html";
+	}
+	mnemo_fetch_result_fini(&got);
+	return doc->encoding != NULL ? 0 : -ENOMEM;
+}
+
+/* A side given as text, bytes or a URL becomes the segmenter's sentences. */
 static int
 segment(struct gateway *gw, const Mnemo__Envelope *req, const char *field,
-	const Mnemo__AlignDocument *doc, Mnemo__AlignDocument **ret, struct mnemo_arena *arena,
+	const Mnemo__AlignDocument *given, Mnemo__AlignDocument **ret, struct mnemo_arena *arena,
 	struct mnemo_fault *f)
 {
-	int has_text = doc->text[0] != '\0' || doc->data.len > 0;
+	Mnemo__AlignDocument *doc = mnemo_arena_alloc(arena, sizeof(*doc));
+	int has_text = given->text[0] != '\0' || given->data.len > 0 || given->url[0] != '\0';
 	Mnemo__AlignDocument *out;
 	Mnemo__SegmentRequest sr;
 	Mnemo__Envelope sub, got;
 	int r;
 
-	if (doc->text[0] != '\0' && doc->data.len > 0) {
+	if (doc == NULL) {
+		return -ENOMEM;
+	}
+	*doc = *given;
+	if ((doc->text[0] != '\0') + (doc->data.len > 0) + (doc->url[0] != '\0') > 1) {
 		return mnemo_fault_set(f, MNEMO__ERROR_CODE__ERROR_CODE_INVALID_REQUEST, field, -1,
-				       "%s: give text or data, not both", field);
+				       "%s: give one of text, data and url", field);
+	}
+	if (doc->url[0] != '\0' && (r = fetch(gw, field, doc, arena, f)) < 0) {
+		return r;
 	}
 	if (has_text && (doc->n_segments > 0 || doc->n_sentences > 0)) {
 		return mnemo_fault_set(f, MNEMO__ERROR_CODE__ERROR_CODE_INVALID_REQUEST, field, -1,
 				       "%s: give its text or its sentences, not both", field);
 	}
 	if (!has_text) {
-		*ret = (Mnemo__AlignDocument *)doc;
+		*ret = doc;
 		return 0;
 	}
 	mnemo__segment_request__init(&sr);
@@ -86,6 +135,7 @@ segment(struct gateway *gw, const Mnemo__Envelope *req, const char *field,
 	}
 	*out = *doc;
 	out->text = "";
+	out->url = "";
 	out->data.len = 0;
 	out->data.data = NULL;
 	out->sentences = got.segment_reply->segments;

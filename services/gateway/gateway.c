@@ -38,6 +38,10 @@ gateway_config_init(struct gateway_config *cfg)
 	cfg->backend_max_message_bytes = 64u << 20;
 	cfg->max_import_bytes = 0;
 	cfg->import_timeout_ms = 3600000;
+	cfg->job_runners = 2;
+	cfg->job_lease_ms = 300000;
+	cfg->fetch_timeout_ms = 60000;
+	cfg->max_fetch_bytes = 64u << 20;
 }
 
 /* A REQ socket towards one kind of peer: workers dial in to it, or it dials the store. */
@@ -73,7 +77,14 @@ struct gateway {
 
 	struct gateway_http *http;
 	struct gateway_counters counters;
+	struct gateway_jobs *jobs;
 };
+
+const struct gateway_config *
+gateway_cfg(const struct gateway *gw)
+{
+	return &gw->cfg;
+}
 
 void
 gateway_note_seq(struct gateway *gw, uint64_t seq)
@@ -290,6 +301,19 @@ import(struct gateway *gw, const Mnemo__Envelope *req, Mnemo__Envelope *reply,
 	return r;
 }
 
+/* Documents added to a job: the runners here need not wait for their next look. */
+static int
+job_add(struct gateway *gw, const Mnemo__Envelope *req, Mnemo__Envelope *reply,
+	struct mnemo_arena *arena, struct mnemo_fault *f)
+{
+	int r = forward(gw, &gw->store, req, reply, arena, f);
+
+	if (r == 0 && !is_error(reply)) {
+		gateway_jobs_poke(gw->jobs);
+	}
+	return r;
+}
+
 static int
 updates(struct gateway *gw, const Mnemo__Envelope *req, Mnemo__Envelope *reply,
 	struct mnemo_arena *arena, struct mnemo_fault *f)
@@ -340,6 +364,11 @@ gateway_dispatch(struct gateway *gw, const Mnemo__Envelope *req, Mnemo__Envelope
 		return updates(gw, req, reply, arena, f);
 	case MNEMO__ENVELOPE__BODY_ALIGN_REQUEST:
 		return gateway_align(gw, req, reply, arena, f);
+	case MNEMO__ENVELOPE__BODY_JOB_ADD_REQUEST:
+		return job_add(gw, req, reply, arena, f);
+	case MNEMO__ENVELOPE__BODY_JOB_GET_REQUEST:
+	case MNEMO__ENVELOPE__BODY_JOB_RESULT_REQUEST:
+		return forward(gw, &gw->store, req, reply, arena, f);
 	default:
 		return mnemo_fault_set(f, MNEMO__ERROR_CODE__ERROR_CODE_INVALID_REQUEST, "body", -1,
 				       "this message type (%d) is not a request the gateway answers",
@@ -655,6 +684,10 @@ gateway_start(const struct gateway_config *cfg, struct gateway **ret, char *err,
 		snprintf(what, sizeof(what), "serving HTTP on %s ([gateway] http)", cfg->http_addr);
 		r = gateway_http_start(gw, cfg, &gw->http);
 	}
+	if (r == 0 && gw->store.open && cfg->job_runners > 0) {
+		snprintf(what, sizeof(what), "starting %u job runners", cfg->job_runners);
+		r = gateway_jobs_start(gw, cfg->job_runners, cfg->job_lease_ms, &gw->jobs);
+	}
 	if (r < 0) {
 		snprintf(err, err_size, "gateway: %s: %s", what, mnemo_strerror(r));
 		gateway_stop(gw);
@@ -691,6 +724,7 @@ gateway_stop(struct gateway *gw)
 	if (gw->segmenters.open) {
 		nng_close(gw->segmenters.sock);
 	}
+
 	if (gw->aligners.open) {
 		nng_close(gw->aligners.sock);
 	}
@@ -700,6 +734,9 @@ gateway_stop(struct gateway *gw)
 	if (gw->store_imports.open) {
 		nng_close(gw->store_imports.sock);
 	}
+	/* after the sockets close: a runner's call in progress ends at once, and its document
+	 * is offered again when its lease runs out */
+	gateway_jobs_stop(gw->jobs);
 	pthread_cond_destroy(&gw->stop_cond);
 	pthread_mutex_destroy(&gw->lock);
 	free(gw);

@@ -32,6 +32,10 @@ struct gateway_config {
 	uint64_t backend_max_message_bytes; /* [gateway] backend_max_message_bytes, 64 MiB */
 	uint64_t max_import_bytes; /* [gateway] max_import_bytes, default 0 = none: one imported file */
 	uint32_t import_timeout_ms; /* [gateway] import_timeout_ms, default 1 h: an import's requests */
+	uint32_t job_runners;      /* [gateway] job_runners, default 2: documents of jobs aligned at once */
+	uint32_t job_lease_ms;     /* [gateway] job_lease_ms, default 5 min: a runner's hold on one */
+	uint32_t fetch_timeout_ms; /* [gateway] fetch_timeout_ms, default 60 s: a document by URL */
+	uint64_t max_fetch_bytes;  /* [gateway] max_fetch_bytes, default 64 MiB: a document by URL */
 };
 
 void gateway_config_init(struct gateway_config *cfg);

@@ -24,7 +24,7 @@ enum { MAX_QUERY = 32, HEADER_MEMORY_BYTES = 64 * 1024, DROP_MAX_BYTES = 64 * 10
 struct route {
 	const char *method;
 	const char *path;   /* exact, or the prefix before "{id}" */
-	int with_id;        /* the path has a unit id after the prefix */
+	int with_id;        /* the path has an id after the prefix: a unit's, a job's */
 	const char *suffix; /* with an id: what follows it ("/use"), or NULL */
 	Mnemo__Envelope__BodyCase body;
 	int ok_status;
@@ -43,6 +43,10 @@ static const struct route routes[] = {
 	{"GET", "/v1/concordance", 0, NULL, MNEMO__ENVELOPE__BODY_CONCORDANCE_REQUEST, 200},
 	{"POST", "/v1/imports", 0, NULL, MNEMO__ENVELOPE__BODY_IMPORT_REQUEST, 200},
 	{"POST", "/v1/align", 0, NULL, MNEMO__ENVELOPE__BODY_ALIGN_REQUEST, 200},
+	{"POST", "/v1/jobs", 0, NULL, MNEMO__ENVELOPE__BODY_JOB_ADD_REQUEST, 201},
+	{"POST", "/v1/jobs/", 1, "/documents", MNEMO__ENVELOPE__BODY_JOB_ADD_REQUEST, 200},
+	{"GET", "/v1/jobs/", 1, "/result", MNEMO__ENVELOPE__BODY_JOB_RESULT_REQUEST, 200},
+	{"GET", "/v1/jobs/", 1, NULL, MNEMO__ENVELOPE__BODY_JOB_GET_REQUEST, 200},
 };
 
 enum { N_ROUTES = sizeof(routes) / sizeof(routes[0]) };
@@ -363,7 +367,20 @@ build_request(const struct route *rt, const struct gateway_http_request *req, co
 	if (r < 0) {
 		return r;
 	}
-	if (id != NULL) {
+	if (id != NULL && protobuf_c_message_descriptor_get_field(m->descriptor, 1)->type ==
+				  PROTOBUF_C_TYPE_STRING) {
+		/* a job's id: field 1 of its requests, checked by the store */
+		const ProtobufCFieldDescriptor *fd = protobuf_c_message_descriptor_get_field(m->descriptor, 1);
+		char **body_id = (char **)((char *)m + fd->offset);
+
+		if ((*body_id)[0] != '\0' && strcmp(*body_id, id) != 0) {
+			return mnemo_fault_set(f, MNEMO__ERROR_CODE__ERROR_CODE_INVALID_VALUE,
+					       fd->name, -1,
+					       "the id in the body differs from the one in the path");
+		}
+		*body_id = mnemo_arena_strdup(arena, id);
+		r = *body_id != NULL ? 0 : -ENOMEM;
+	} else if (id != NULL) {
 		const ProtobufCFieldDescriptor *fd = protobuf_c_message_descriptor_get_field(m->descriptor, 1);
 		uint64_t body_id = *(uint64_t *)((char *)m + fd->offset);
 

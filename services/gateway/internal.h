@@ -25,6 +25,8 @@ enum gateway_backend {
  * or a negative errno with f set when no answer came. */
 int gateway_forward(struct gateway *gw, enum gateway_backend to, const Mnemo__Envelope *req,
 		    Mnemo__Envelope *reply, struct mnemo_arena *arena, struct mnemo_fault *f);
+/* Its settings, as started. */
+const struct gateway_config *gateway_cfg(const struct gateway *gw);
 /* Counts seq as written through this gateway (read-your-writes for the next lookup). */
 void gateway_note_seq(struct gateway *gw, uint64_t seq);
 
@@ -32,6 +34,16 @@ void gateway_note_seq(struct gateway *gw, uint64_t seq);
  * the accepted pairs when asked. */
 int gateway_align(struct gateway *gw, const Mnemo__Envelope *req, Mnemo__Envelope *reply,
 		  struct mnemo_arena *arena, struct mnemo_fault *f);
+
+/* Batch alignment jobs (jobs.c): n_threads runners leasing documents for lease_ms. */
+struct gateway_jobs;
+int gateway_jobs_start(struct gateway *gw, unsigned n_threads, uint32_t lease_ms,
+		       struct gateway_jobs **ret);
+/* Documents were added: idle runners look now rather than at their next poll. */
+void gateway_jobs_poke(struct gateway_jobs *jobs);
+/* Joins the runners; a document being aligned is finished first, or left to its lease.
+ * Accepts NULL. */
+void gateway_jobs_stop(struct gateway_jobs *jobs);
 
 struct gateway_health {
 	int segmenters, aligners, store; /* connected peers */

@@ -1,5 +1,6 @@
 /* SQLite schema and queries of the store. */
 #include "db.h"
+#include "jobs.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -15,7 +16,7 @@
 #include "tm.h"
 
 enum {
-	SCHEMA_VERSION = 3,
+	SCHEMA_VERSION = 4,
 	MAX_IDEMPOTENCY_KEY_BYTES = 128,
 	MAX_IMPORT_ID_BYTES = 128,
 	MAX_META_KEY_BYTES = 128,
@@ -549,6 +550,9 @@ migrate(struct store_db *db)
 	}
 	if (r == 0 && version < 3) {
 		r = exec(db, migration_v3);
+	}
+	if (r == 0 && version < 4) {
+		r = exec(db, store_jobs_schema);
 	}
 	if (r == 0 && version < SCHEMA_VERSION) {
 		char sql[64];
@@ -3153,6 +3157,11 @@ store_db_write(struct store_db *db, const Mnemo__Envelope *req, struct mnemo_are
 	if (req->body_case == MNEMO__ENVELOPE__BODY_IMPORT_REQUEST) {
 		return import_write(db, req, arena, reply, f);
 	}
+	if (req->body_case == MNEMO__ENVELOPE__BODY_JOB_ADD_REQUEST ||
+	    req->body_case == MNEMO__ENVELOPE__BODY_JOB_LEASE_REQUEST ||
+	    req->body_case == MNEMO__ENVELOPE__BODY_JOB_DONE_REQUEST) {
+		return store_jobs_write(db->conn, req, at, arena, reply, f);
+	}
 	r = request_key(req, arena, &key, &hash, f);
 	if (r == 0) {
 		r = find_request(db, key, hash, arena, reply, f);
@@ -3191,4 +3200,11 @@ store_db_write(struct store_db *db, const Mnemo__Envelope *req, struct mnemo_are
 	reply->body_case = MNEMO__ENVELOPE__BODY_UNIT_WRITE_REPLY;
 	reply->unit_write_reply = wr;
 	return 0;
+}
+
+int
+store_db_jobs_read(struct store_db *db, const Mnemo__Envelope *req, struct mnemo_arena *arena,
+		   Mnemo__Envelope *reply, struct mnemo_fault *f)
+{
+	return store_jobs_read(db->conn, req, arena, reply, f);
 }

@@ -45,6 +45,10 @@ int store_db_concordance(struct store_db *db, const Mnemo__ConcordanceRequest *r
 			 struct mnemo_arena *arena, Mnemo__ConcordanceReply **ret,
 			 struct mnemo_fault *f);
 
+/* Batch alignment jobs (jobs.h): JobGetRequest, JobResultRequest. */
+int store_db_jobs_read(struct store_db *db, const Mnemo__Envelope *req, struct mnemo_arena *arena,
+		       Mnemo__Envelope *reply, struct mnemo_fault *f);
+
 /* Copies what the WAL holds into the database file, as far as readers allow, without
  * blocking anyone (a passive checkpoint). Writer connections never do it themselves: call
  * it on a connection of its own (opened read-write). *ret_left: frames not copied yet. */
@@ -61,7 +65,8 @@ int store_db_release(struct store_db *db);
 void store_db_rollback_savepoint(struct store_db *db);
 
 /* Applies one write request: add, update, delete or use a unit (once per idempotency key),
- * or an import batch (staged; with commit, every staged unit becomes a unit). Fills
+ * an import batch (staged; with commit, every staged unit becomes a unit), or a job's
+ * documents, leases and outcomes (jobs.h). Fills
  * reply's body. *ret_update is the change to publish, or NULL when there is none to
  * publish one by one: a repeat answered from the ledger, a duplicate not added, an import
  * (its reply's first_seq..last_seq are the changes it made). Returns 0 or a negative errno

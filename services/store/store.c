@@ -188,6 +188,10 @@ handle_read(struct store *st, const Mnemo__Envelope *req, Mnemo__Envelope *reply
 					 &reply->concordance_reply, f);
 		reply->body_case = MNEMO__ENVELOPE__BODY_CONCORDANCE_REPLY;
 		break;
+	case MNEMO__ENVELOPE__BODY_JOB_GET_REQUEST:
+	case MNEMO__ENVELOPE__BODY_JOB_RESULT_REQUEST:
+		r = store_db_jobs_read(db, req, arena, reply, f);
+		break;
 	default:
 		r = -EINVAL;
 		break;
@@ -524,12 +528,17 @@ handle(void *arg, const Mnemo__Envelope *req, Mnemo__Envelope *reply, struct mne
 	case MNEMO__ENVELOPE__BODY_UNIT_DELETE_REQUEST:
 	case MNEMO__ENVELOPE__BODY_UNIT_USE_REQUEST:
 	case MNEMO__ENVELOPE__BODY_IMPORT_REQUEST:
+	case MNEMO__ENVELOPE__BODY_JOB_ADD_REQUEST:
+	case MNEMO__ENVELOPE__BODY_JOB_LEASE_REQUEST:
+	case MNEMO__ENVELOPE__BODY_JOB_DONE_REQUEST:
 		return handle_write(st, req, reply, arena, f);
 	case MNEMO__ENVELOPE__BODY_UNIT_GET_REQUEST:
 	case MNEMO__ENVELOPE__BODY_UPDATES_REQUEST:
 	case MNEMO__ENVELOPE__BODY_SNAPSHOT_REQUEST:
 	case MNEMO__ENVELOPE__BODY_STATUS_REQUEST:
 	case MNEMO__ENVELOPE__BODY_CONCORDANCE_REQUEST:
+	case MNEMO__ENVELOPE__BODY_JOB_GET_REQUEST:
+	case MNEMO__ENVELOPE__BODY_JOB_RESULT_REQUEST:
 		return handle_read(st, req, reply, arena, f);
 	default:
 		return mnemo_fault_set(f, MNEMO__ERROR_CODE__ERROR_CODE_INVALID_REQUEST, "body", -1,

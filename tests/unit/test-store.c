@@ -370,7 +370,7 @@ test_open(void)
 				  "name IN ('unit', 'unit_dup', 'next_unit', 'change', 'request', 'lang', "
 				  "'variant_fts', 'concordance_backlog', 'import', 'import_batch')"),
 		  10);
-	CHECK_INT(sql_int("open", "PRAGMA user_version"), 3);
+	CHECK_INT(sql_int("open", "PRAGMA user_version"), 4);
 	sql_value("open", "PRAGMA journal_mode", text, sizeof(text));
 	CHECK_STR(text, "wal");
 
@@ -2517,7 +2517,7 @@ test_migration(void)
 		remove_db("v1");
 		return;
 	}
-	CHECK_INT(sql_int("v1", "PRAGMA user_version"), 3);
+	CHECK_INT(sql_int("v1", "PRAGMA user_version"), 4);
 	CHECK_INT(store_db_last_seq(db), 4);
 	u = get_unit(db, 2);
 	CHECK_STR(variant(u, "de"), "Der Hund schläft.");
@@ -2566,13 +2566,13 @@ test_migration(void)
 	remove_db("v1");
 
 	/* A file from a newer mnemo is left alone */
-	sql_exec("v9", "CREATE TABLE future (x); PRAGMA user_version = 4");
+	sql_exec("v9", "CREATE TABLE future (x); PRAGMA user_version = 5");
 	db_path(path, sizeof(path), "v9");
 	db = NULL;
 	r = store_db_open(path, 0, 0, &limits, &db);
 	CHECK_INT(r, -ENOTSUP);
 	CHECK(db == NULL);
-	CHECK_INT(sql_int("v9", "PRAGMA user_version"), 4);
+	CHECK_INT(sql_int("v9", "PRAGMA user_version"), 5);
 	CHECK_INT(sql_int("v9", "SELECT count(*) FROM sqlite_master WHERE name = 'unit'"), 0);
 	remove_db("v9");
 	mnemo_arena_reset(&arena);
