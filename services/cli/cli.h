@@ -105,6 +105,10 @@ int client_post_stream(struct client *c, const char *path, int64_t size,
 		       long (*source)(void *arg, char *buf, size_t max),
 		       void (*progress)(void *arg, uint64_t sent), void *arg, int *ret_status,
 		       json_t **ret_reply, char *err, size_t err_size);
+/* POSTs body to path (services in this process in local mode) and leaves the 2xx reply in
+ * *ret_reply; 0, or the exit status after saying what failed ("mnemo: code: message"). */
+int cli_request(struct cli *cli, unsigned local_services, const char *path, json_t *body,
+		json_t **ret_reply);
 /* "code: message" of an error reply. */
 const char *client_error_text(const json_t *reply, char *buf, size_t size);
 

@@ -490,3 +490,28 @@ client_post_stream(struct client *c, const char *path, int64_t size,
 	}
 	return 0;
 }
+
+int
+cli_request(struct cli *cli, unsigned local_services, const char *path, json_t *body,
+	    json_t **ret_reply)
+{
+	struct client *c;
+	int status, rc = 0;
+
+	*ret_reply = NULL;
+	if (client_open(cli, local_services, &c) < 0) {
+		return cli_fail("%s", cli->err);
+	}
+	if (client_call(c, "POST", path, body, &status, ret_reply, cli->err, sizeof(cli->err)) <
+	    0) {
+		rc = cli_fail("%s", cli->err);
+	} else if (status / 100 != 2) {
+		char buf[1024];
+
+		rc = cli_fail("%s", client_error_text(*ret_reply, buf, sizeof(buf)));
+		json_decref(*ret_reply);
+		*ret_reply = NULL;
+	}
+	client_close(c);
+	return rc;
+}

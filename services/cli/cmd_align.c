@@ -287,8 +287,7 @@ cmd_align(int argc, char **argv)
 {
 	struct align_args a = {0};
 	json_t *req, *reply;
-	struct client *c;
-	int rc, status;
+	int rc;
 
 	rc = parse(argc, argv, &a);
 	if (rc != 0) {
@@ -298,22 +297,9 @@ cmd_align(int argc, char **argv)
 	if (req == NULL) {
 		return cli_fail("%s", a.cli.err);
 	}
-	if (client_open(&a.cli, EMBED_ALL, &c) < 0) {
-		json_decref(req);
-		return cli_fail("%s", a.cli.err);
-	}
-	rc = client_call(c, "POST", "/v1/align", req, &status, &reply, a.cli.err,
-			 sizeof(a.cli.err));
-	client_close(c);
+	rc = cli_request(&a.cli, EMBED_ALL, "/v1/align", req, &reply);
 	json_decref(req);
-	if (rc < 0) {
-		return cli_fail("%s", a.cli.err);
-	}
-	if (status / 100 != 2) {
-		char buf[1024];
-
-		rc = cli_fail("%s", client_error_text(reply, buf, sizeof(buf)));
-		json_decref(reply);
+	if (rc != 0) {
 		return rc;
 	}
 	print_beads(reply, a.json);

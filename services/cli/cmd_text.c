@@ -134,10 +134,9 @@ static int
 send_text(struct text_args *a, unsigned services, const char *path, json_t *req,
 	  const char *text_field, json_t **ret_reply)
 {
-	struct client *c;
 	char *text;
 	size_t len, off;
-	int status, rc = 0;
+	int rc;
 
 	if (cli_read_input(a->file, MAX_INPUT_BYTES, &text, &len, a->cli.err,
 			   sizeof(a->cli.err)) < 0) {
@@ -152,20 +151,7 @@ send_text(struct text_args *a, unsigned services, const char *path, json_t *req,
 	}
 	json_object_set_new(req, text_field, json_stringn(text, len));
 	free(text);
-	if (client_open(&a->cli, services, &c) < 0) {
-		json_decref(req);
-		return cli_fail("%s", a->cli.err);
-	}
-	if (client_call(c, "POST", path, req, &status, ret_reply, a->cli.err,
-			sizeof(a->cli.err)) < 0) {
-		rc = cli_fail("%s", a->cli.err);
-	} else if (status / 100 != 2) {
-		char buf[1024];
-
-		rc = cli_fail("%s", client_error_text(*ret_reply, buf, sizeof(buf)));
-		json_decref(*ret_reply);
-	}
-	client_close(c);
+	rc = cli_request(&a->cli, services, path, req, ret_reply);
 	json_decref(req);
 	return rc;
 }

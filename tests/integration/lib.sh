@@ -29,9 +29,9 @@ free_port() {
 }
 
 # start_server [mnemo serve options...]: serves on free ports with $scratch/mnemo.db; sets
-# $url. Exits when it does not come up.
+# $http (HOST:PORT) and $url. Exits when it does not come up.
 start_server() {
-	local http=127.0.0.1:$(free_port)
+	http=127.0.0.1:$(free_port)
 	url=http://$http
 	"$mnemo" serve all --http "$http" --nng "tcp://127.0.0.1:$(free_port)" \
 		--pub "tcp://127.0.0.1:$(free_port)" --db "$scratch/mnemo.db" "$@" 2>"$scratch/serve.log" &

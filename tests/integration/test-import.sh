@@ -9,61 +9,18 @@ set -uo pipefail
 src=$1
 mnemo=$(realpath "$2")
 data=$src/tests/data/formats
-scratch=$(mktemp -d /tmp/mnemo-import-XXXXXX)
-server=
-failures=0
-
-fail() {
-	echo "FAIL: $*" >&2
-	failures=$((failures + 1))
-}
-
-cleanup() {
-	if [ -n "$server" ] && kill -0 "$server" 2>/dev/null; then
-		kill -TERM "$server"
-		wait "$server" 2>/dev/null
-	fi
-	if [ "$failures" -eq 0 ] && [ -z "${MNEMO_KEEP:-}" ]; then
-		rm -rf "$scratch"
-	else
-		echo "kept $scratch" >&2
-	fi
-}
-trap cleanup EXIT
+. "$src/tests/integration/lib.sh"
 
 for tool in curl msgfmt python3; do
 	command -v "$tool" >/dev/null || { echo "FAIL: $tool is missing" >&2; exit 1; }
 done
-
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
 cd "$scratch"
-http=127.0.0.1:$(free_port)
-url=http://$http
-"$mnemo" serve all --http "$http" --nng "tcp://127.0.0.1:$(free_port)" \
-	--pub "tcp://127.0.0.1:$(free_port)" --db "$scratch/mnemo.db" 2>serve.log &
-server=$!
-for _ in $(seq 100); do
-	curl -sf "$url/healthz" >/dev/null 2>&1 && break
-	sleep 0.1
-done
-curl -sf "$url/healthz" >/dev/null || { cat serve.log >&2; echo "FAIL: mnemo serve did not start" >&2; exit 1; }
+start_server
 
 # post PATH FILE: the reply in $body, the status in $status
 post() {
 	status=$(curl -s -o reply.json -w '%{http_code}' --data-binary @"$2" "$url$1")
 	body=$(cat reply.json)
-}
-contains() { # haystack needle description
-	grep -qF -- "$2" <<<"$1" || fail "$3: no '$2' in: $1"
-}
-field() { # json python-expression-of-d, e.g. 'd["added"]'
-	python3 -c 'import json, sys
-d = json.loads(sys.argv[1])
-v = eval(sys.argv[2])
-print(v if not isinstance(v, bool) else str(v).lower())' "$1" "$2"
 }
 lookup() { # source target context segment: the best match's "score target unit"
 	local q
@@ -256,14 +213,6 @@ bad "/v1/tmx?target=fr" "$data/memory.tmx" 400 "unknown query parameter 'target'
 bad "/v1/gettext?source=english!" "$data/editor-fr.po" 400 "not a BCP 47 language tag"
 
 # ---- the mnemo command: remote mode ----
-expect() { # status description command...: stdout in $out, stderr in $err
-	local want=$1 what=$2
-	shift 2
-	out=$("$@" 2>stderr)
-	local got=$?
-	err=$(cat stderr)
-	[ "$got" -eq "$want" ] || fail "$what: exit $got, wanted $want; stderr: $err"
-}
 expect 0 "mnemo import --url" "$mnemo" import --url "$url" --duplicates keep \
 	"$data/memory.tmx" app-de.po
 contains "$out" "$data/memory.tmx: 8 units added, 0 skipped as duplicates, 0 updated" "remote import"
