@@ -8,9 +8,13 @@
  *            translation on the other side. A merged bead (2-1, 1-2, 2-2) must show some for
  *            each of its sentences, or a sentence with no counterpart would be folded into
  *            a neighbour's bead instead of being left alone.
- *   kind     a fixed cost per bead kind: 1-1 nothing, merges and 1-0/0-1 more.
+ *            A 2-2 bead counts it twice, as the two 1-1 beads it competes with would.
+ *   kind     a fixed cost per bead kind: 1-1 nothing, merges and 1-0/0-1 more. A source
+ *            sentence and its copy on the other side (align.h: copy) are never paired.
  *   layout   a bead that spans a paragraph break on a side, and a 1-1 bead between a
  *            paragraph's first sentence and a sentence that is not one, cost a little.
+ *
+ * A bead's score (its confidence) is read off the path once found: see confidence().
  *
  * The corridor: 1-1 pairs sharing rare evidence (a word or anchor that occurs at most
  * twice on each side) with a good Dice and length are candidate anchors; their longest
@@ -27,10 +31,10 @@
 
 #define LEX_WEIGHT 3.0
 #define NULL_COST 3.2     /* a 1-0 or 0-1 bead */
-#define MERGE_COST 1.5    /* a 2-1 or 1-2 bead */
+#define MERGE_COST 2.0    /* a 2-1 or 1-2 bead: its extra sentence must bring evidence */
 #define MERGE22_COST 3.5  /* a 2-2 bead */
 #define SPAN_COST 1.0     /* sentences of two paragraphs in one side of a bead */
-#define START_COST 0.3    /* a paragraph's first sentence paired with one that is not */
+#define START_COST 0.6    /* a paragraph's first sentence paired with one that is not */
 #define NO_EVIDENCE 0.5   /* the Dice taken when neither side has a content word */
 #define LENGTH_VAR 6.8    /* Gale and Church's variance per character */
 #define MAX_COST 1e30f
@@ -89,6 +93,13 @@ dice(uint32_t common, uint32_t n_src, uint32_t n_tgt)
 	}
 	d = 2.0 * common / (n_src + n_tgt);
 	return d > 1 ? 1 : d;
+}
+
+/* Whether s and t are one text copied to the other side (align.h), never a translation. */
+static bool
+copies(const struct mnemo_align_sentence *s, const struct mnemo_align_sentence *t)
+{
+	return s->copy != 0 && s->copy == t->copy;
 }
 
 /* -log of the two-sided tail of the length deviate: 0 for lengths in the ratio. */
@@ -166,7 +177,7 @@ anchor_worthy(const struct doc *d, uint32_t i, uint32_t j)
 	double p;
 
 	length_cost(d, s->chars, t->chars, &p);
-	return p > 0.05 && dice(shared(s, t), s->n_words, t->n_words) >= 0.4;
+	return p > 0.05 && !copies(s, t) && dice(shared(s, t), s->n_words, t->n_words) >= 0.4;
 }
 
 /* The longest chain of candidates increasing on both sides (patience sorting). */
@@ -468,16 +479,15 @@ part_cover(const struct search *s, size_t i, size_t j, int a, int b, int part, i
 		       : (double)common / (n_self < n_other ? n_self : n_other);
 }
 
-/* The cost of the bead of kind k ending at cell (i, j); *ret_score its confidence. */
+/* The cost of the bead of kind k ending at cell (i, j). */
 static double
-bead_cost(const struct search *s, size_t i, size_t j, int k, float *ret_score)
+bead_cost(const struct search *s, size_t i, size_t j, int k)
 {
 	const struct doc *d = s->d;
 	int a = kinds[k][0], b = kinds[k][1];
 	uint32_t sc = 0, tc = 0, sw = 0, tw = 0, common = 0;
-	double cost, p, lex;
+	double cost, lex;
 
-	*ret_score = 0;
 	if (a == 0 || b == 0) {
 		const struct mnemo_align_sentence *lone = a ? &d->src[i - 1] : &d->tgt[j - 1];
 
@@ -492,6 +502,9 @@ bead_cost(const struct search *s, size_t i, size_t j, int k, float *ret_score)
 		sc += t->chars;
 		sw += t->n_words;
 		for (int y = 1; y <= b; y++) {
+			if (copies(t, &d->tgt[j - y])) {
+				return MAX_COST;
+			}
 			common += common_at(s, i - x + 1, j - y + 1);
 		}
 	}
@@ -504,9 +517,13 @@ bead_cost(const struct search *s, size_t i, size_t j, int k, float *ret_score)
 		tc += t->chars;
 		tw += t->n_words;
 	}
-	cost = length_cost(d, sc, tc, &p);
+	cost = length_cost(d, sc, tc, NULL);
 	lex = dice(common, sw, tw);
-	cost += LEX_WEIGHT * (1 - lex);
+	/* A 2-2 bead stands for two pairs: its lexical term counts twice, as in the two 1-1
+	 * beads it competes with, or two weak pairs would merge to pay it once. A 2-1 bead is
+	 * one pair (counting it more makes merges lose to a 1-1 and a null wherever no
+	 * dictionary gives evidence). */
+	cost += LEX_WEIGHT * (1 - lex) * (a == 2 && b == 2 ? 2 : 1);
 	if (a == 2 || b == 2) {
 		cost += a == 2 && b == 2 ? MERGE22_COST : MERGE_COST;
 		for (int part = 0; part < 2; part++) {
@@ -534,7 +551,6 @@ bead_cost(const struct search *s, size_t i, size_t j, int k, float *ret_score)
 
 		cost += s_start != t_start ? START_COST : 0;
 	}
-	*ret_score = (float)(sw + tw > 0 ? (p + lex) / 2 : p);
 	return cost;
 }
 
@@ -566,14 +582,13 @@ search_run(struct search *s)
 
 			for (int k = 0; k < N_KINDS; k++) {
 				size_t a = kinds[k][0], b = kinds[k][1], from;
-				float score;
 				double total;
 
 				if (a > i || b > j || (from = cell(c, i - a, j - b)) == SIZE_MAX ||
 				    s->cost[from] >= MAX_COST) {
 					continue;
 				}
-				total = s->cost[from] + bead_cost(s, i, j, k, &score);
+				total = s->cost[from] + bead_cost(s, i, j, k);
 				if (total < best) {
 					best = (float)total;
 					best_kind = (uint8_t)k;
@@ -584,6 +599,75 @@ search_run(struct search *s)
 		}
 	}
 	return 0;
+}
+
+/* ---- confidence -------------------------------------------------------------------- */
+
+/* A paired bead's confidence (align.h) as log odds: a base, less next to unpaired
+ * sentences (the edges of deleted, inserted or untranslated text, where beads shift: on
+ * the damaged man pages one such 1-1 bead in ten is wrong, against one in 400 elsewhere),
+ * less for a paragraph's first sentence paired with one that is not, for sentences with
+ * words that share none, and for a costly bead. */
+#define CONF_BASE 5.0
+#define CONF_NULL_NEXT 3.5    /* per neighbouring 1-0 or 0-1 bead */
+#define CONF_START 2.0        /* first sentences of a paragraph on one side only */
+#define CONF_NOTHING_SHARED 2.0
+#define CONF_COST_OK 3.0      /* a bead's cost past this lowers the odds... */
+#define CONF_PER_COST 0.5     /* ...this much per unit */
+
+static bool
+is_null(const struct mnemo_align_bead *b)
+{
+	return b->n_src == 0 || b->n_tgt == 0;
+}
+
+static bool
+starts_paragraph(const struct mnemo_align_sentence *v, uint32_t x)
+{
+	return x == 0 || v[x].paragraph != v[x - 1].paragraph;
+}
+
+/* Whether the bead's two sides have words and share none of them. */
+static bool
+nothing_shared(const struct search *s, const struct mnemo_align_bead *b)
+{
+	uint32_t common = 0, sw = 0, tw = 0;
+
+	for (uint32_t x = b->src; x < b->src + b->n_src; x++) {
+		sw += s->d->src[x].n_words;
+		for (uint32_t y = b->tgt; y < b->tgt + b->n_tgt; y++) {
+			common += common_at(s, x + 1, y + 1);
+		}
+	}
+	for (uint32_t y = b->tgt; y < b->tgt + b->n_tgt; y++) {
+		tw += s->d->tgt[y].n_words;
+	}
+	return common == 0 && sw > 0 && tw > 0;
+}
+
+/* Turns each bead's score, its cost on entry, into its confidence: 0 for 1-0 and 0-1. */
+static void
+confidence(const struct search *s, struct mnemo_align_bead *b, size_t n)
+{
+	for (size_t x = 0; x < n; x++) {
+		double odds = CONF_BASE, cost = b[x].score;
+		int nulls_next = (x > 0 && is_null(&b[x - 1])) + (x + 1 < n && is_null(&b[x + 1]));
+
+		if (is_null(&b[x])) {
+			b[x].score = 0;
+			continue;
+		}
+		odds -= CONF_NULL_NEXT * nulls_next;
+		if (starts_paragraph(s->d->src, b[x].src) !=
+		    starts_paragraph(s->d->tgt, b[x].tgt)) {
+			odds -= CONF_START;
+		}
+		if (nothing_shared(s, &b[x])) {
+			odds -= CONF_NOTHING_SHARED;
+		}
+		odds -= cost > CONF_COST_OK ? CONF_PER_COST * (cost - CONF_COST_OK) : 0;
+		b[x].score = (float)(1 / (1 + exp(-odds)));
+	}
 }
 
 /* The anchors around row i (cell rows are an anchor's source sentence plus one): the two
@@ -628,15 +712,14 @@ search_beads(const struct search *s, const struct pair *anchors, size_t n_anchor
 	while (i > 0 || j > 0) {
 		int k = s->kind[cell(s->c, i, j)];
 		size_t a = kinds[k][0], bb = kinds[k][1];
-		float score;
+		float cost = (float)bead_cost(s, i, j, k); /* confidence() makes it a score */
 
-		bead_cost(s, i, j, k, &score);
 		if ((j == s->c->lo[i] && j > 0 && i > 0) || (j == s->c->hi[i] && j < d->m && i < d->n)) {
 			*ret_touched = true;
 			mark_anchors(anchors, n_anchors, i, drop);
 		}
 		b[n++] = (struct mnemo_align_bead){(uint32_t)(i - a), (uint32_t)a, (uint32_t)(j - bb),
-						   (uint32_t)bb, score};
+						   (uint32_t)bb, cost};
 		i -= a;
 		j -= bb;
 	}
@@ -646,6 +729,7 @@ search_beads(const struct search *s, const struct pair *anchors, size_t n_anchor
 		b[x] = b[n - 1 - x];
 		b[n - 1 - x] = t;
 	}
+	confidence(s, b, n);
 	*ret = b;
 	*ret_n = n;
 	return 0;

@@ -20,12 +20,21 @@ struct mnemo_align_sentence {
 	const uint32_t *ids;   /* sorted, distinct */
 	uint32_t n_ids;
 	bool skip;             /* never paired: boilerplate, another language, untranslated */
+	/* A hash of the sentence's words when it reads as prose (side.c: three lower-case
+	 * words or more, which names and code seldom have), else 0. A source and a target
+	 * sentence with the same are one text copied, left untranslated, not a translation:
+	 * they are never paired together. Short or code-like copies ("-v, --verbose") are
+	 * their own translation and keep 0. */
+	uint32_t copy;
 };
 
 struct mnemo_align_bead {
 	uint32_t src, n_src;   /* the first source sentence and how many (0, 1 or 2) */
 	uint32_t tgt, n_tgt;
-	float score;           /* confidence 0-1 that the bead is right; 0 for 1-0 and 0-1 */
+	/* Confidence 0-1 that the bead is right; 0 for 1-0 and 0-1. Lower next to unpaired
+	 * sentences, across paragraph starts, without shared words: on the damaged man pages
+	 * 99.4 % of the 1-1 beads at 0.5 or more are right, 45 % of those below. */
+	float score;
 };
 
 struct mnemo_align_stats {

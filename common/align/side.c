@@ -22,6 +22,7 @@ enum {
 	MIN_WORD_BYTES = 3, /* shorter words are the same in two languages by chance */
 	MAX_STEMS = 256,    /* a sentence's stems the lexicon is asked about */
 	MAX_TRANSLATIONS = 8, /* of one source stem: more is a word of every sense */
+	PROSE_WORDS = 3,    /* lower-case words that make a sentence read as prose */
 };
 
 static uint32_t
@@ -90,6 +91,57 @@ reserve(struct mnemo_align_side *side, size_t more)
 	return 0;
 }
 
+static bool
+glued(char c, const char *set)
+{
+	return c != '\0' && strchr(set, c) != NULL;
+}
+
+/* Whether a word token reads as a word of prose: two letters or more, Latin, the first in
+ * lower case, and not glued to the punctuation of code ("--type", "/proc/ns", "dpkg-deb",
+ * "gpg(1)"): names start with a capital, options, paths and identifiers are glued. */
+static bool
+prose_word(const char *text, size_t len, const struct mnemo_tm_token *k)
+{
+	const uint8_t *w = (const uint8_t *)text + k->start;
+	size_t n = k->end - k->start;
+
+	if (n < 2 || k->cls != MNEMO_TM_WORD || !(w[0] >= 'a' && w[0] <= 'z')) {
+		return false;
+	}
+	if ((k->start > 0 && glued(text[k->start - 1], "-_/.:=$@<[|")) ||
+	    (k->end < len && glued(text[k->end], "-_/=(@[|<>"))) {
+		return false;
+	}
+	for (size_t i = 1; i < n; i++) {
+		bool ascii_letter = (w[i] | 0x20) >= 'a' && (w[i] | 0x20) <= 'z';
+		bool latin = w[i] >= 0x80 && w[i] <= 0xc5; /* é, ç, œ: U+0080-U+017F */
+
+		if (!ascii_letter && !latin) {
+			return false; /* digits, underscores, symbols: code or drawing */
+		}
+	}
+	return true;
+}
+
+/* The sentence's copy key (align.h): its tokens' case-folded forms, numbers by their
+ * digits, when it has PROSE_WORDS prose words; else 0. */
+static uint32_t
+copy_key(const char *text, size_t len, const struct mnemo_tm_tokens *t)
+{
+	uint64_t h = MNEMO_FNV_OFFSET;
+	uint32_t prose = 0;
+
+	for (size_t i = 0; i < t->n_tok; i++) {
+		const struct mnemo_tm_token *k = &t->tok[i];
+		uint64_t v = k->cls == MNEMO_TM_WORD || k->cls == MNEMO_TM_PUNCT ? k->id : k->orig;
+
+		h = mnemo_fnv1a64(h, &v, sizeof(v));
+		prose += prose_word(text, len, k);
+	}
+	return prose >= PROSE_WORDS ? (uint32_t)(mnemo_mix64(h) >> 32) | 1 : 0;
+}
+
 /* Characters, not bytes: the length model is Gale and Church's. */
 static uint32_t
 chars_of(const char *s, size_t len)
@@ -143,7 +195,7 @@ mnemo_align_side_add(struct mnemo_align_side *side, enum mnemo_align_role role,
 	struct mnemo_align_sentence *s;
 	struct mnemo_tm_tokens t;
 	size_t first = side->n_ids;
-	uint32_t n_words = 0;
+	uint32_t n_words = 0, copy = 0;
 	int r;
 
 	if (side->n % 1024 == 0) {
@@ -186,6 +238,9 @@ mnemo_align_side_add(struct mnemo_align_side *side, enum mnemo_align_role role,
 			side->ids[side->n_ids++] = id;
 		}
 	}
+	if (r == 0) {
+		copy = copy_key(text, len, &t);
+	}
 	mnemo_tm_tokens_fini(&t);
 	if (r == 0 && side->lex != NULL) {
 		uint32_t n_stems;
@@ -216,6 +271,7 @@ mnemo_align_side_add(struct mnemo_align_side *side, enum mnemo_align_role role,
 	s->n_ids = (uint32_t)(side->n_ids - first);
 	s->ids = (const uint32_t *)(uintptr_t)first; /* an offset until sealed: ids moves */
 	s->skip = skip;
+	s->copy = copy;
 	return 0;
 }
 

@@ -7,6 +7,7 @@
 
 #include "align.h"
 #include "check.h"
+#include "side.h"
 
 static uint64_t rng = 88172645463325252u;
 
@@ -93,6 +94,62 @@ test_edges(void)
 	check_cover(b, nb, 3, 3);
 	CHECK(nb >= 1 && b[0].n_src == 1 && b[0].n_tgt == 1 && b[0].score > 0.5);
 	free(b);
+}
+
+/* A sentence and its copy on the other side (the same copy key) are never paired: text
+ * left untranslated. Without the key, the same twins are. */
+static void
+test_copies(void)
+{
+	static const uint32_t ids[] = {1, 2, 3, 4};
+	struct mnemo_align_sentence s[3] = {{60, 0, 4, ids, 4, false, 0},
+					    {60, 0, 4, ids, 4, false, 0x1234},
+					    {60, 0, 4, ids, 4, false, 0}};
+	struct mnemo_align_bead *b = NULL;
+	size_t nb = 0;
+
+	CHECK_INT(mnemo_align(s, 3, s, 3, &b, &nb, NULL), 0);
+	check_cover(b, nb, 3, 3);
+	for (size_t x = 0; x < nb; x++) {
+		CHECK(!(b[x].n_src > 0 && b[x].n_tgt > 0 && b[x].src <= 1 &&
+			b[x].src + b[x].n_src > 1 && b[x].tgt <= 1 && b[x].tgt + b[x].n_tgt > 1));
+	}
+	free(b);
+	s[1].copy = 0;
+	CHECK_INT(mnemo_align(s, 3, s, 3, &b, &nb, NULL), 0);
+	CHECK_INT(nb, 3);
+	free(b);
+}
+
+/* side.c gives prose a copy key, the same on both sides; code and names none. */
+static void
+test_copy_keys(void)
+{
+	static const char *const lines[] = {
+		"These control files are installed into the DEBIAN directory.",
+		"these control files are installed into the debian directory.",
+		"-t type, --type type",
+		"Copyright © 2022 Free Software Foundation, Inc.",
+		"debrsign(1), debuild(1), dpkg-architecture(1), gpg(1)",
+		"│ │ │",
+	};
+	struct mnemo_align_side a = {0}, b = {0};
+
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		size_t len = strlen(lines[i]);
+
+		CHECK_INT(mnemo_align_side_add(&a, MNEMO_ALIGN_SOURCE, lines[i], len, 0, false), 0);
+		CHECK_INT(mnemo_align_side_add(&b, MNEMO_ALIGN_TARGET, lines[i], len, 0, false), 0);
+	}
+	mnemo_align_side_seal(&a);
+	mnemo_align_side_seal(&b);
+	CHECK(a.s[0].copy != 0 && a.s[0].copy == b.s[0].copy);
+	CHECK(a.s[1].copy == a.s[0].copy); /* case folded */
+	for (size_t i = 2; i < a.n; i++) {
+		CHECK_MSG(a.s[i].copy == 0, "%s", lines[i]);
+	}
+	mnemo_align_side_fini(&a);
+	mnemo_align_side_fini(&b);
 }
 
 struct doc {
@@ -210,13 +267,15 @@ test_synthetic(size_t n, double min_f1)
 {
 	struct mnemo_align_bead *b = NULL;
 	struct mnemo_align_stats st;
-	size_t nb = 0, hit = 0, nulls = 0, null_hit = 0, x = 0;
+	size_t nb = 0, hit = 0, nulls = 0, null_hit = 0, x = 0, n_right = 0, n_wrong = 0;
+	double p, r, right_score = 0, wrong_score = 0;
+	bool *right;
 	struct doc d;
-	double p, r;
 
 	make_doc(&d, n);
 	CHECK_INT(mnemo_align(d.src, d.n, d.tgt, d.m, &b, &nb, &st), 0);
 	check_cover(b, nb, d.n, d.m);
+	right = calloc(nb + 1, sizeof(*right));
 	/* both lists are in order: walk them together */
 	for (size_t g = 0; g < d.n_gold; g++) {
 		bool is_null = d.gold[g][1] == 0 || d.gold[g][3] == 0;
@@ -230,6 +289,7 @@ test_synthetic(size_t n, double min_f1)
 			    b[y].n_tgt == d.gold[g][3] && (is_null || b[y].tgt == d.gold[g][2])) {
 				hit++;
 				null_hit += is_null;
+				right[y] = true;
 				break;
 			}
 		}
@@ -239,6 +299,17 @@ test_synthetic(size_t n, double min_f1)
 	CHECK_MSG(2 * p * r / (p + r) >= min_f1, "%zu sentences: strict F1 %.4f (P %.4f R %.4f)", n,
 		  2 * p * r / (p + r), p, r);
 	CHECK_MSG((double)null_hit / nulls >= 0.95, "1-0 recall %zu/%zu", null_hit, nulls);
+	/* the confidence of paired beads is higher for right ones */
+	for (size_t y = 0; y < nb; y++) {
+		if (b[y].n_src > 0 && b[y].n_tgt > 0) {
+			*(right[y] ? &right_score : &wrong_score) += b[y].score;
+			*(right[y] ? &n_right : &n_wrong) += 1;
+		}
+	}
+	CHECK_MSG(n_wrong == 0 || right_score / n_right > wrong_score / n_wrong + 0.1,
+		  "mean score: right %.3f, wrong %.3f", right_score / n_right,
+		  n_wrong ? wrong_score / n_wrong : 0);
+	free(right);
 	CHECK_MSG(st.cells < 100 * (uint64_t)(d.n + d.m), "%zu sentences: %llu cells", n,
 		  (unsigned long long)st.cells);
 	free(b);
@@ -249,6 +320,8 @@ int
 main(void)
 {
 	test_edges();
+	test_copies();
+	test_copy_keys();
 	test_synthetic(2000, 0.99);
 	test_synthetic(30000, 0.99); /* the corridor keeps it linear */
 	return check_exit();
