@@ -5,6 +5,7 @@
 
 #include <getopt.h>
 #include <jansson.h>
+#include <stdint.h>
 
 #include "config.h"
 #include "err.h"
@@ -117,6 +118,19 @@ const char *client_error_text(const json_t *reply, char *buf, size_t size);
 int cli_read_input(const char *path, size_t max, char **ret, size_t *ret_len, char *err,
 		   size_t err_size);
 
+/* Progress on standard error (progress.c), for commands that take long. */
+enum { CLI_BAR_CELLS = 20 };
+/* Monotonic milliseconds. */
+uint64_t cli_now_ms(void);
+/* 12345678 -> "12,345,678" in buf. */
+const char *cli_grouped(uint64_t n, char *buf, size_t size);
+/* "[#####               ]": CLI_BAR_CELLS cells, done/total of them filled; buf has room
+ * for CLI_BAR_CELLS + 3 bytes. */
+const char *cli_bar(uint64_t done, uint64_t total, char *buf, size_t size);
+/* Draws a line over the one drawn before (for a terminal); clear erases it. */
+void cli_progress_draw(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void cli_progress_clear(void);
+
 int cmd_serve(int argc, char **argv);
 int cmd_supervise(int argc, char **argv);
 int cmd_segment(int argc, char **argv);
@@ -128,3 +142,4 @@ int cmd_import(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_config(int argc, char **argv);
 int cmd_align(int argc, char **argv);
+int cmd_job(int argc, char **argv);

@@ -2,14 +2,12 @@
  * one import that is kept whole or not at all. */
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -69,32 +67,6 @@ struct job {
 	uint64_t started_ms, shown_ms;
 };
 
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-/* 12345678 -> "12,345,678" */
-static const char *
-grouped(uint64_t n, char *buf, size_t size)
-{
-	char digits[32];
-	size_t len = (size_t)snprintf(digits, sizeof(digits), "%" PRIu64, n), o = 0;
-
-	for (size_t i = 0; i < len && o + 2 < size; i++) {
-		if (i > 0 && (len - i) % 3 == 0) {
-			buf[o++] = ',';
-		}
-		buf[o++] = digits[i];
-	}
-	buf[o] = '\0';
-	return buf;
-}
-
 static const char *
 human_bytes(uint64_t n, char *buf, size_t size)
 {
@@ -111,9 +83,8 @@ human_bytes(uint64_t n, char *buf, size_t size)
 static void
 show(struct job *j, int last)
 {
-	uint64_t t = now_ms(), elapsed = t - j->started_ms;
-	char sent[32], total[32], units[32], rate[32];
-	int bar = 0;
+	uint64_t t = cli_now_ms(), elapsed = t - j->started_ms;
+	char sent[32], total[32], units[32], rate[32], bar[CLI_BAR_CELLS + 3];
 
 	if (!j->show || j->committing || (!last && t - j->shown_ms < PROGRESS_EVERY_MS)) {
 		return;
@@ -121,35 +92,27 @@ show(struct job *j, int last)
 	j->committing = last;
 	j->shown_ms = t;
 	human_bytes(j->sent, sent, sizeof(sent));
+	cli_grouped(j->units, units, sizeof(units));
+	cli_grouped(elapsed > 0 ? j->units * 1000 / elapsed : 0, rate, sizeof(rate));
 	if (j->size > 0) {
-		bar = (int)(j->sent * 100 / (uint64_t)j->size);
 		human_bytes((uint64_t)j->size, total, sizeof(total));
-	}
-	grouped(j->units, units, sizeof(units));
-	grouped(elapsed > 0 ? j->units * 1000 / elapsed : 0, rate, sizeof(rate));
-	if (j->size > 0) {
-		char line[21];
-
-		memset(line, ' ', 20);
-		memset(line, '#', (size_t)(bar / 5));
-		line[20] = '\0';
-		fprintf(stderr, "\r%s [%s] %3d%% %s of %s, %s units, %s units/s\033[K", j->path,
-			line, bar, sent, total, units, rate);
+		cli_progress_draw("%s %s %3d%% %s of %s, %s units, %s units/s", j->path,
+				  cli_bar(j->sent, (uint64_t)j->size, bar, sizeof(bar)),
+				  (int)(j->sent * 100 / (uint64_t)j->size), sent, total, units,
+				  rate);
 	} else {
-		fprintf(stderr, "\r%s %s, %s units, %s units/s\033[K", j->path, sent, units, rate);
+		cli_progress_draw("%s %s, %s units, %s units/s", j->path, sent, units, rate);
 	}
 	if (last) {
-		fprintf(stderr, "\r%s: sent; committing %s units...\033[K", j->path, units);
+		cli_progress_draw("%s: sent; committing %s units...", j->path, units);
 	}
-	fflush(stderr);
 }
 
 static void
 show_clear(struct job *j)
 {
 	if (j->show) {
-		fputs("\r\033[K", stderr);
-		fflush(stderr);
+		cli_progress_clear();
 	}
 }
 
@@ -358,7 +321,7 @@ import_file(struct client *c, const struct import_args *a, const char *arg)
 	opt.origin = a->origin != NULL ? a->origin : origin;
 	opt.name = path;
 	j.show = a->progress > 0 || (a->progress < 0 && isatty(STDERR_FILENO));
-	j.started_ms = now_ms();
+	j.started_ms = cli_now_ms();
 
 	if (client_gateway(c) != NULL) {
 		struct gateway_http_reply out;
@@ -392,12 +355,12 @@ import_file(struct client *c, const struct import_args *a, const char *arg)
 		}
 	} else {
 		printf("%s: %s units added, %s skipped as duplicates, %s updated\n", path,
-		       grouped((uint64_t)json_integer_value(json_object_get(reply, "added")), n1,
-			       sizeof(n1)),
-		       grouped((uint64_t)json_integer_value(json_object_get(reply, "skipped")), n2,
-			       sizeof(n2)),
-		       grouped((uint64_t)json_integer_value(json_object_get(reply, "updated")), n3,
-			       sizeof(n3)));
+		       cli_grouped((uint64_t)json_integer_value(json_object_get(reply, "added")),
+				   n1, sizeof(n1)),
+		       cli_grouped((uint64_t)json_integer_value(json_object_get(reply, "skipped")),
+				   n2, sizeof(n2)),
+		       cli_grouped((uint64_t)json_integer_value(json_object_get(reply, "updated")),
+				   n3, sizeof(n3)));
 		fflush(stdout);
 	}
 	json_decref(reply);

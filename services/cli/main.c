@@ -17,6 +17,7 @@ static const char usage[] =
 	"  lookup            look sentences up in the translation memory\n"
 	"  concordance       find the stored texts that use some words\n"
 	"  align             pair the sentences of a document and its translation\n"
+	"  job               align many documents as one batch job, followed to its end\n"
 	"  unit              add, get, update or delete a translation unit\n"
 	"  watch             print changes to the memory as they happen\n"
 	"  import            add TMX and gettext (.po, .mo) files to the memory\n"
@@ -34,7 +35,7 @@ static const struct {
 	{"serve", cmd_serve},   {"supervise", cmd_supervise}, {"segment", cmd_segment},
 	{"lookup", cmd_lookup}, {"unit", cmd_unit},           {"watch", cmd_watch},
 	{"config", cmd_config}, {"export", cmd_export}, {"concordance", cmd_concordance},
-	{"import", cmd_import}, {"align", cmd_align},
+	{"import", cmd_import}, {"align", cmd_align}, {"job", cmd_job},
 };
 
 int
