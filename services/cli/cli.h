@@ -110,6 +110,10 @@ int client_post_stream(struct client *c, const char *path, int64_t size,
  * *ret_reply; 0, or the exit status after saying what failed ("mnemo: code: message"). */
 int cli_request(struct cli *cli, unsigned local_services, const char *path, json_t *body,
 		json_t **ret_reply);
+/* Puts a document's bytes into an AlignDocument being built: as "text" when they are
+ * UTF-8 and no encoding is named, else as base64 "data" (with "encoding"), for the service
+ * to decode. Takes data (malloc'd) and frees it. 0, or -1 when out of memory. */
+int cli_document_content(json_t *doc, char *data, size_t len, const char *encoding);
 /* "code: message" of an error reply. */
 const char *client_error_text(const json_t *reply, char *buf, size_t size);
 

@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "cli.h"
+#include "json.h"
+#include "text.h"
 
 enum { MAX_QUERY = 32, MAX_REPLY_BYTES = 256 * 1024 * 1024 };
 
@@ -514,4 +516,29 @@ cli_request(struct cli *cli, unsigned local_services, const char *path, json_t *
 	}
 	client_close(c);
 	return rc;
+}
+
+int
+cli_document_content(json_t *doc, char *data, size_t len, const char *encoding)
+{
+	size_t off;
+	char *b64;
+
+	if (encoding == NULL && mnemo_text_check_utf8(data, len, &off) == 0) {
+		json_object_set_new(doc, "text", json_stringn(data, len));
+		free(data);
+		return 0;
+	}
+	/* not UTF-8, or said to be in another encoding: the service decodes the bytes */
+	if (encoding != NULL) {
+		json_object_set_new(doc, "encoding", json_string(encoding));
+	}
+	b64 = mnemo_json_base64(data, len);
+	free(data);
+	if (b64 == NULL) {
+		return -1;
+	}
+	json_object_set_new(doc, "data", json_string(b64));
+	free(b64);
+	return 0;
 }

@@ -164,8 +164,8 @@ document(const struct align_args *a, int side, char *err, size_t err_size)
 	const char *path = a->files[side], *name = strrchr(path, '/');
 	json_t *doc = json_pack("{s:s, s:s}", "lang", side == 0 ? a->from : a->to, "name",
 				name != NULL ? name + 1 : path);
-	char *data, *b64;
-	size_t len, off;
+	char *data;
+	size_t len;
 
 	if (cli_read_input(path, MAX_INPUT_BYTES, &data, &len, err, err_size) < 0) {
 		json_decref(doc);
@@ -188,24 +188,11 @@ document(const struct align_args *a, int side, char *err, size_t err_size)
 	if (a->hard_wrap) {
 		json_object_set_new(doc, "hard_wrap", json_true());
 	}
-	if (a->encoding == NULL && mnemo_text_check_utf8(data, len, &off) == 0) {
-		json_object_set_new(doc, "text", json_stringn(data, len));
-		free(data);
-		return doc;
-	}
-	/* not UTF-8, or said to be in another encoding: the service decodes the bytes */
-	if (a->encoding != NULL) {
-		json_object_set_new(doc, "encoding", json_string(a->encoding));
-	}
-	b64 = mnemo_json_base64(data, len);
-	free(data);
-	if (b64 == NULL) {
+	if (cli_document_content(doc, data, len, a->encoding) < 0) {
 		snprintf(err, err_size, "%s: out of memory", path);
 		json_decref(doc);
 		return NULL;
 	}
-	json_object_set_new(doc, "data", json_string(b64));
-	free(b64);
 	return doc;
 }
 

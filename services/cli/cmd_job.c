@@ -614,8 +614,8 @@ side_of(const struct submit *s, const char *path, char *err, size_t err_size)
 {
 	const char *slash = strrchr(path, '/');
 	json_t *side;
-	char *data, *b64;
-	size_t len, off;
+	char *data;
+	size_t len;
 
 	if (is_url(path)) {
 		side = json_pack("{s:s}", "url", path);
@@ -633,20 +633,11 @@ side_of(const struct submit *s, const char *path, char *err, size_t err_size)
 	if (is_html(path)) {
 		json_object_set_new(side, "format", json_string("html"));
 	}
-	if (mnemo_text_check_utf8(data, len, &off) == 0) {
-		json_object_set_new(side, "text", json_stringn(data, len));
-		free(data);
-		return side;
-	}
-	b64 = mnemo_json_base64(data, len);
-	free(data);
-	if (b64 == NULL) {
+	if (cli_document_content(side, data, len, NULL) < 0) {
 		snprintf(err, err_size, "out of memory");
 		json_decref(side);
 		return NULL;
 	}
-	json_object_set_new(side, "data", json_string(b64));
-	free(b64);
 	return side;
 }
 

@@ -20,23 +20,17 @@ struct sentences {
 	size_t n;
 };
 
+/* Says a backend's error of the side or step it concerns: "source: ...", field
+ * "source.text". */
 static int
-is_error(const Mnemo__Envelope *env)
+about(const char *what, int r, struct mnemo_fault *f)
 {
-	return env->body_case == MNEMO__ENVELOPE__BODY_ERROR;
-}
+	char field[sizeof(f->field) + 32], message[sizeof(f->message)];
 
-/* An error the segmenter or the store gave, said of the side or step it concerns. */
-static int
-error_of(const Mnemo__Envelope *reply, const char *what, struct mnemo_fault *f)
-{
-	const Mnemo__Error *e = reply->error;
-	char field[sizeof(f->field)];
-
-	snprintf(field, sizeof(field), "%s%s%s", what, e->field[0] ? "." : "", e->field);
-	mnemo_fault_set(f, e->code, field, e->offset, "%s: %s", what, e->message);
-	return mnemo_msg_errno_from_code(e->code) < 0 ? mnemo_msg_errno_from_code(e->code)
-						      : -EINVAL;
+	snprintf(field, sizeof(field), "%s%s%s", what, f->field[0] ? "." : "", f->field);
+	snprintf(message, sizeof(message), "%s", f->message);
+	mnemo_fault_set(f, f->code, field, f->offset, "%s: %s", what, message);
+	return r;
 }
 
 /* A side given by URL: its bytes, with the encoding and format its server says. */
@@ -89,7 +83,7 @@ segment(struct gateway *gw, const Mnemo__Envelope *req, const char *field,
 	int has_text = given->text[0] != '\0' || given->data.len > 0 || given->url[0] != '\0';
 	Mnemo__AlignDocument *out;
 	Mnemo__SegmentRequest sr;
-	Mnemo__Envelope sub, got;
+	Mnemo__Envelope got;
 	int r;
 
 	if (doc == NULL) {
@@ -100,12 +94,12 @@ segment(struct gateway *gw, const Mnemo__Envelope *req, const char *field,
 		return mnemo_fault_set(f, MNEMO__ERROR_CODE__ERROR_CODE_INVALID_REQUEST, field, -1,
 				       "%s: give one of text, data and url", field);
 	}
-	if (doc->url[0] != '\0' && (r = fetch(gw, field, doc, arena, f)) < 0) {
-		return r;
-	}
 	if (has_text && (doc->n_segments > 0 || doc->n_sentences > 0)) {
 		return mnemo_fault_set(f, MNEMO__ERROR_CODE__ERROR_CODE_INVALID_REQUEST, field, -1,
 				       "%s: give its text or its sentences, not both", field);
+	}
+	if (doc->url[0] != '\0' && (r = fetch(gw, field, doc, arena, f)) < 0) {
+		return r;
 	}
 	if (!has_text) {
 		*ret = doc;
@@ -118,16 +112,10 @@ segment(struct gateway *gw, const Mnemo__Envelope *req, const char *field,
 	sr.format = doc->format;
 	sr.encoding = doc->encoding;
 	sr.hard_wrap = doc->hard_wrap;
-	mnemo_msg_envelope_init(&sub, req->request_id);
-	sub.timeout_ms = req->timeout_ms;
-	mnemo_msg_set_body(&sub, MNEMO__ENVELOPE__BODY_SEGMENT_REQUEST, &sr.base);
-	mnemo_msg_envelope_init(&got, req->request_id);
-	r = gateway_forward(gw, GATEWAY_SEGMENTERS, &sub, &got, arena, f);
+	r = gateway_request(gw, GATEWAY_SEGMENTERS, MNEMO__ENVELOPE__BODY_SEGMENT_REQUEST, &sr.base,
+			    req->request_id, req->timeout_ms, &got, arena, f);
 	if (r < 0) {
-		return r;
-	}
-	if (is_error(&got)) {
-		return error_of(&got, field, f);
+		return about(field, r, f);
 	}
 	out = mnemo_arena_alloc(arena, sizeof(*out));
 	if (out == NULL) {
@@ -228,27 +216,21 @@ unit_of(const Mnemo__AlignRequest *req, const Mnemo__AlignPair *p, const struct 
 	return r;
 }
 
-/* One ImportRequest to the store: a batch, a commit or an abort. */
+/* One ImportRequest to the store: a batch, a commit or an abort. A new envelope id each
+ * time: nng's resends of one batch are staged once. */
 static int
 import_call(struct gateway *gw, const Mnemo__Envelope *req, Mnemo__ImportRequest *ir,
 	    Mnemo__ImportReply **ret, struct mnemo_arena *arena, struct mnemo_fault *f)
 {
-	Mnemo__Envelope sub, got;
-	int r;
+	Mnemo__Envelope got;
+	int r = gateway_request(gw, GATEWAY_STORE_IMPORTS, MNEMO__ENVELOPE__BODY_IMPORT_REQUEST,
+				&ir->base, 0, req->timeout_ms, &got, arena, f);
 
-	/* a new envelope id per batch: nng's resends of one batch are staged once */
-	mnemo_msg_envelope_init(&sub, mnemo_msg_new_request_id());
-	sub.timeout_ms = req->timeout_ms;
-	mnemo_msg_set_body(&sub, MNEMO__ENVELOPE__BODY_IMPORT_REQUEST, &ir->base);
-	mnemo_msg_envelope_init(&got, sub.request_id);
-	r = gateway_forward(gw, GATEWAY_STORE_IMPORTS, &sub, &got, arena, f);
-	if (r == 0 && is_error(&got)) {
-		r = error_of(&got, "store", f);
+	if (r < 0) {
+		return about("store", r, f);
 	}
-	if (r == 0) {
-		*ret = got.import_reply;
-	}
-	return r;
+	*ret = got.import_reply;
+	return 0;
 }
 
 /* The import's id: from the idempotency key when there is one (a retry finds the import
@@ -385,7 +367,7 @@ gateway_align(struct gateway *gw, const Mnemo__Envelope *req, Mnemo__Envelope *r
 	sub.timeout_ms = req->timeout_ms;
 	mnemo_msg_set_body(&sub, MNEMO__ENVELOPE__BODY_ALIGN_REQUEST, &ar->base);
 	r = gateway_forward(gw, GATEWAY_ALIGNERS, &sub, reply, arena, f);
-	if (r < 0 || is_error(reply) || !in->store) {
+	if (r < 0 || reply->body_case == MNEMO__ENVELOPE__BODY_ERROR || !in->store) {
 		return r;
 	}
 	return store_pairs(gw, req, ar, reply->align_reply, arena, f);

@@ -188,6 +188,29 @@ is_error(const Mnemo__Envelope *env)
 	return env->body_case == MNEMO__ENVELOPE__BODY_ERROR;
 }
 
+int
+gateway_request(struct gateway *gw, enum gateway_backend to, Mnemo__Envelope__BodyCase body,
+		ProtobufCMessage *m, uint64_t request_id, uint32_t timeout_ms,
+		Mnemo__Envelope *reply, struct mnemo_arena *arena, struct mnemo_fault *f)
+{
+	Mnemo__Envelope req;
+	int r;
+
+	mnemo_msg_envelope_init(&req, request_id != 0 ? request_id : mnemo_msg_new_request_id());
+	req.timeout_ms = timeout_ms;
+	mnemo_msg_set_body(&req, body, m);
+	mnemo_msg_envelope_init(reply, req.request_id);
+	r = gateway_forward(gw, to, &req, reply, arena, f);
+	if (r == 0 && is_error(reply)) {
+		const Mnemo__Error *e = reply->error;
+
+		mnemo_fault_set(f, e->code, e->field, e->offset, "%s", e->message);
+		r = mnemo_msg_errno_from_code(e->code);
+		r = r < 0 ? r : -EINVAL;
+	}
+	return r;
+}
+
 /* ---- routes ---------------------------------------------------------------------------- */
 
 static int

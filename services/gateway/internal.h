@@ -25,6 +25,12 @@ enum gateway_backend {
  * or a negative errno with f set when no answer came. */
 int gateway_forward(struct gateway *gw, enum gateway_backend to, const Mnemo__Envelope *req,
 		    Mnemo__Envelope *reply, struct mnemo_arena *arena, struct mnemo_fault *f);
+/* One request of the gateway's own to a backend: m (of type body) in an envelope with
+ * request_id (0: a new one) and timeout_ms (0: the default). Returns 0 with the answer in
+ * *reply, or a negative errno with f set, an Error answer included. */
+int gateway_request(struct gateway *gw, enum gateway_backend to, Mnemo__Envelope__BodyCase body,
+		    ProtobufCMessage *m, uint64_t request_id, uint32_t timeout_ms,
+		    Mnemo__Envelope *reply, struct mnemo_arena *arena, struct mnemo_fault *f);
 /* Its settings, as started. */
 const struct gateway_config *gateway_cfg(const struct gateway *gw);
 /* Counts seq as written through this gateway (read-your-writes for the next lookup). */

@@ -59,19 +59,7 @@ static int
 store_call(struct gateway_jobs *jobs, Mnemo__Envelope__BodyCase body, ProtobufCMessage *m,
 	   Mnemo__Envelope *reply, struct mnemo_arena *arena, struct mnemo_fault *f)
 {
-	Mnemo__Envelope req;
-	int r;
-
-	mnemo_msg_envelope_init(&req, mnemo_msg_new_request_id());
-	mnemo_msg_set_body(&req, body, m);
-	mnemo_msg_envelope_init(reply, req.request_id);
-	r = gateway_forward(jobs->gw, GATEWAY_STORE, &req, reply, arena, f);
-	if (r == 0 && reply->body_case == MNEMO__ENVELOPE__BODY_ERROR) {
-		mnemo_fault_set(f, reply->error->code, reply->error->field, -1, "%s",
-				reply->error->message);
-		r = -EIO;
-	}
-	return r;
+	return gateway_request(jobs->gw, GATEWAY_STORE, body, m, 0, 0, reply, arena, f);
 }
 
 /* Aligns one leased document and says how it went. */
