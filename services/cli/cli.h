@@ -128,6 +128,8 @@ enum { CLI_BAR_CELLS = 20 };
 uint64_t cli_now_ms(void);
 /* 12345678 -> "12,345,678" in buf. */
 const char *cli_grouped(uint64_t n, char *buf, size_t size);
+/* "s" unless n is 1: "%s document%s", cli_grouped(n, ...), cli_plural(n). */
+const char *cli_plural(uint64_t n);
 /* "[#####               ]": CLI_BAR_CELLS cells, done/total of them filled; buf has room
  * for CLI_BAR_CELLS + 3 bytes. */
 const char *cli_bar(uint64_t done, uint64_t total, char *buf, size_t size);

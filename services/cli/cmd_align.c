@@ -291,10 +291,12 @@ cmd_align(int argc, char **argv)
 	}
 	print_beads(reply, a.json);
 	if (a.store) {
+		long long stored = json_integer_value(json_object_get(reply, "stored"));
+
 		fprintf(stderr,
-			"mnemo: stored %lld pairs (%lld already in the memory); %lld below "
+			"mnemo: stored %lld pair%s (%lld already in the memory); %lld below "
 			"--min-score, not stored\n",
-			(long long)json_integer_value(json_object_get(reply, "stored")),
+			stored, cli_plural((uint64_t)stored),
 			(long long)json_integer_value(json_object_get(reply, "duplicates")),
 			(long long)json_integer_value(json_object_get(reply, "below_min_score")));
 	}

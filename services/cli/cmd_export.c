@@ -124,8 +124,8 @@ run_local(struct client *c, const struct gateway_export_options *opt, struct out
 	}
 	if (n < 0) {
 		snprintf(cli->err, sizeof(cli->err),
-			 "export: cut short after %" PRIu64 " units: %s (see the log above)",
-			 o->units.n, mnemo_strerror((int)n));
+			 "export: cut short after %" PRIu64 " unit%s: %s (see the log above)",
+			 o->units.n, cli_plural(o->units.n), mnemo_strerror((int)n));
 		r = -1;
 	}
 	free(buf);
@@ -305,13 +305,13 @@ cmd_export(int argc, char **argv)
 	}
 	if (output != NULL) {
 		fprintf(stderr, "%s: %" PRIu64 " unit%s\n", output, o.units.n,
-			o.units.n == 1 ? "" : "s");
+			cli_plural(o.units.n));
 	}
 	if (o.left_out.n > 0) {
 		fprintf(stderr,
 			"mnemo: export: %" PRIu64 " unit%s left out: TMX cannot carry %s (see the "
 			"\"<!-- unit\" comments in the file)\n",
-			o.left_out.n, o.left_out.n == 1 ? "" : "s", o.left_out.n == 1 ? "it" : "them");
+			o.left_out.n, cli_plural(o.left_out.n), o.left_out.n == 1 ? "it" : "them");
 	}
 	return 0;
 }

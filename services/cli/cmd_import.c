@@ -96,15 +96,17 @@ show(struct job *j, int last)
 	cli_grouped(elapsed > 0 ? j->units * 1000 / elapsed : 0, rate, sizeof(rate));
 	if (j->size > 0) {
 		human_bytes((uint64_t)j->size, total, sizeof(total));
-		cli_progress_draw("%s %s %3d%% %s of %s, %s units, %s units/s", j->path,
+		cli_progress_draw("%s %s %3d%% %s of %s, %s unit%s, %s units/s", j->path,
 				  cli_bar(j->sent, (uint64_t)j->size, bar, sizeof(bar)),
 				  (int)(j->sent * 100 / (uint64_t)j->size), sent, total, units,
-				  rate);
+				  cli_plural(j->units), rate);
 	} else {
-		cli_progress_draw("%s %s, %s units, %s units/s", j->path, sent, units, rate);
+		cli_progress_draw("%s %s, %s unit%s, %s units/s", j->path, sent, units,
+				  cli_plural(j->units), rate);
 	}
 	if (last) {
-		cli_progress_draw("%s: sent; committing %s units...", j->path, units);
+		cli_progress_draw("%s: sent; committing %s unit%s...", j->path, units,
+				  cli_plural(j->units));
 	}
 }
 
@@ -354,9 +356,10 @@ import_file(struct client *c, const struct import_args *a, const char *arg)
 				      client_error_text(reply, errbuf, sizeof(errbuf)));
 		}
 	} else {
-		printf("%s: %s units added, %s skipped as duplicates, %s updated\n", path,
-		       cli_grouped((uint64_t)json_integer_value(json_object_get(reply, "added")),
-				   n1, sizeof(n1)),
+		uint64_t added = (uint64_t)json_integer_value(json_object_get(reply, "added"));
+
+		printf("%s: %s unit%s added, %s skipped as duplicates, %s updated\n", path,
+		       cli_grouped(added, n1, sizeof(n1)), cli_plural(added),
 		       cli_grouped((uint64_t)json_integer_value(json_object_get(reply, "skipped")),
 				   n2, sizeof(n2)),
 		       cli_grouped((uint64_t)json_integer_value(json_object_get(reply, "updated")),

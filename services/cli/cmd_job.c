@@ -739,9 +739,9 @@ show_sending(struct submit *s)
 	size_t done = s->sent + json_array_size(s->failed);
 
 	if (s->show) {
-		cli_progress_draw("%s sending: %zu/%zu documents",
+		cli_progress_draw("%s sending: %zu/%zu document%s",
 				  cli_bar(done, s->a->n_pairs, bar, sizeof(bar)), done,
-				  s->a->n_pairs);
+				  s->a->n_pairs, cli_plural(s->a->n_pairs));
 	}
 }
 
@@ -914,9 +914,9 @@ show_progress(struct submit *s, const json_t *st, uint64_t *shown_ms, char *last
 	uint64_t finished = num(st, "done") + failed, t = cli_now_ms();
 	char bar[CLI_BAR_CELLS + 3], pairs[32], line[256];
 
-	snprintf(line, sizeof(line), "%" PRIu64 "/%" PRIu64 " documents, %" PRIu64
-		 " failed, %s pairs", finished, total, failed,
-		 cli_grouped(num(st, "pairs"), pairs, sizeof(pairs)));
+	snprintf(line, sizeof(line), "%" PRIu64 "/%" PRIu64 " document%s, %" PRIu64
+		 " failed, %s pair%s", finished, total, cli_plural(total), failed,
+		 cli_grouped(num(st, "pairs"), pairs, sizeof(pairs)), cli_plural(num(st, "pairs")));
 	if (s->show) {
 		cli_progress_draw("%s %s", cli_bar(finished, total, bar, sizeof(bar)), line);
 	} else if (t - *shown_ms >= REPORT_EVERY_MS && strcmp(line, last) != 0) {
@@ -986,12 +986,12 @@ print_summary(const char *id, const json_t *st, const json_t *local)
 	const json_t *failures = json_object_get(st, "failures"), *f;
 	size_t n_local = json_array_size(local), i, listed = 0;
 	char pairs[32], stored[32];
-	uint64_t failed = num(st, "failed") + n_local;
+	uint64_t failed = num(st, "failed") + n_local, documents = num(st, "documents") + n_local;
 
-	fprintf(stderr, "job %s: %" PRIu64 " documents, %" PRIu64 " aligned, %" PRIu64
-		" failed, %s pairs, %s stored\n",
-		id, num(st, "documents") + n_local, num(st, "done"), failed,
-		cli_grouped(num(st, "pairs"), pairs, sizeof(pairs)),
+	fprintf(stderr, "job %s: %" PRIu64 " document%s, %" PRIu64 " aligned, %" PRIu64
+		" failed, %s pair%s, %s stored\n",
+		id, documents, cli_plural(documents), num(st, "done"), failed,
+		cli_grouped(num(st, "pairs"), pairs, sizeof(pairs)), cli_plural(num(st, "pairs")),
 		cli_grouped(num(st, "stored"), stored, sizeof(stored)));
 	json_array_foreach(failures, i, f) {
 		const json_t *e = json_object_get(f, "error");
@@ -1222,12 +1222,15 @@ write_result(struct client *c, const char *id, const json_t *st, int tmx, const 
 		return -1;
 	}
 	if (!to_stdout) {
-		fprintf(stderr, "mnemo: %s: %" PRIu64 " %s\n", output, tmx ? o.units : o.beads,
-			tmx ? "translation units" : "beads");
+		uint64_t n = tmx ? o.units : o.beads;
+
+		fprintf(stderr, "mnemo: %s: %" PRIu64 " %s%s\n", output, n,
+			tmx ? "translation unit" : "bead", cli_plural(n));
 	}
 	if (o.pending > 0) {
-		snprintf(err, err_size, "job %s is not done: %" PRIu64 " documents still queued or "
-			 "running are not in the result", id, o.pending);
+		snprintf(err, err_size, "job %s is not done: %" PRIu64 " document%s still queued or "
+			 "running %s not in the result", id, o.pending, cli_plural(o.pending),
+			 o.pending == 1 ? "is" : "are");
 		return -1;
 	}
 	return 0;
@@ -1261,8 +1264,8 @@ job_submit(struct job_args *a)
 		rc = cli_fail("job submit: no document could be sent; no job was made");
 	} else if (HAS(a, OPT_DETACH)) {
 		printf("%s\n", s.id);
-		fprintf(stderr, "mnemo: job %s: %u documents sent; follow it with mnemo job status "
-			"%s\n", s.id, s.sent, s.id);
+		fprintf(stderr, "mnemo: job %s: %u document%s sent; follow it with mnemo job status "
+			"%s\n", s.id, s.sent, cli_plural(s.sent), s.id);
 		rc = json_array_size(s.failed) > 0;
 	} else if (wait_done(&s, &st) < 0) {
 		rc = 1;
@@ -1304,12 +1307,13 @@ print_status(const json_t *st)
 	size_t i;
 
 	printf("job %s: %s\n", str(st, "job_id"), str(st, "state"));
-	printf("  %s -> %s, %" PRIu64 " documents: %" PRIu64 " aligned, %" PRIu64
+	printf("  %s -> %s, %" PRIu64 " document%s: %" PRIu64 " aligned, %" PRIu64
 	       " failed, %" PRIu64 " queued, %" PRIu64 " running\n",
-	       str(st, "source"), str(st, "target"), num(st, "documents"), num(st, "done"),
+	       str(st, "source"), str(st, "target"), num(st, "documents"),
+	       cli_plural(num(st, "documents")), num(st, "done"),
 	       num(st, "failed"), num(st, "queued"), num(st, "running"));
-	printf("  %s pairs, %s stored%s\n", cli_grouped(num(st, "pairs"), pairs, sizeof(pairs)),
-	       cli_grouped(num(st, "stored"), stored, sizeof(stored)),
+	printf("  %s pair%s, %s stored%s\n", cli_grouped(num(st, "pairs"), pairs, sizeof(pairs)),
+	       cli_plural(num(st, "pairs")), cli_grouped(num(st, "stored"), stored, sizeof(stored)),
 	       json_is_true(json_object_get(st, "store")) ? "" : " (not storing)");
 	put_time("created", num(st, "created_at"));
 	put_time("finished", num(st, "finished_at"));
@@ -1320,7 +1324,7 @@ print_status(const json_t *st)
 			printf("  failed:\n");
 		}
 		printf("    %s: %s: %s (%" PRIu64 " attempt%s)\n", str(f, "name"), str(e, "code"),
-		       str(e, "message"), num(f, "attempts"), num(f, "attempts") == 1 ? "" : "s");
+		       str(e, "message"), num(f, "attempts"), cli_plural(num(f, "attempts")));
 	}
 }
 

@@ -34,6 +34,12 @@ cli_grouped(uint64_t n, char *buf, size_t size)
 }
 
 const char *
+cli_plural(uint64_t n)
+{
+	return n == 1 ? "" : "s";
+}
+
+const char *
 cli_bar(uint64_t done, uint64_t total, char *buf, size_t size)
 {
 	size_t cells = CLI_BAR_CELLS, full = 0;

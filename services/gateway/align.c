@@ -41,6 +41,7 @@ fetch(struct gateway *gw, const char *field, Mnemo__AlignDocument *doc,
 	struct mnemo_fetch_limits lim;
 	struct mnemo_fetch_result got;
 	struct mnemo_fault why;
+	char url_field[32];
 	int r;
 
 	mnemo_fetch_limits_init(&lim);
@@ -51,7 +52,10 @@ fetch(struct gateway *gw, const char *field, Mnemo__AlignDocument *doc,
 	mnemo_fault_clear(&why);
 	r = mnemo_fetch(doc->url, &lim, &got, &why);
 	if (r < 0) {
-		mnemo_fault_set(f, why.code, field, -1, "%s: %s", field, why.message);
+		/* "source.url": a batch job tells the URL's own failures (a slow server times
+		 * out again) from its backends' (a restarting worker answers later). */
+		snprintf(url_field, sizeof(url_field), "%s.url", field);
+		mnemo_fault_set(f, why.code, url_field, -1, "%s: %s", field, why.message);
 		return r;
 	}
 	doc->data.data = mnemo_arena_alloc(arena, got.len);

@@ -28,13 +28,21 @@ struct gateway_jobs {
 	char runner[64];
 };
 
-/* Errors worth another attempt elsewhere or later: nobody was there to answer. */
+/* Errors worth another attempt elsewhere or later: nobody was there to answer. Not a
+ * document's URL that timed out: it would stall as long again, each time. */
 static int
-transient(Mnemo__ErrorCode code)
+transient(const Mnemo__Error *err)
 {
-	return code == MNEMO__ERROR_CODE__ERROR_CODE_UNAVAILABLE ||
-	       code == MNEMO__ERROR_CODE__ERROR_CODE_TIMEOUT ||
-	       code == MNEMO__ERROR_CODE__ERROR_CODE_INTERNAL;
+	const char *field = err->field != NULL ? err->field : "";
+	size_t len = strlen(field);
+
+	if (err->code == MNEMO__ERROR_CODE__ERROR_CODE_TIMEOUT && len >= 4 &&
+	    strcmp(field + len - 4, ".url") == 0) {
+		return 0;
+	}
+	return err->code == MNEMO__ERROR_CODE__ERROR_CODE_UNAVAILABLE ||
+	       err->code == MNEMO__ERROR_CODE__ERROR_CODE_TIMEOUT ||
+	       err->code == MNEMO__ERROR_CODE__ERROR_CODE_INTERNAL;
 }
 
 /* Sleeps up to ms unless stopped or poked; returns whether to stop. */
@@ -95,7 +103,7 @@ run(struct gateway_jobs *jobs, const Mnemo__JobLeaseReply *task, struct mnemo_ar
 			err.offset = f.offset;
 		}
 		done.error = &err;
-		done.retry = transient(err.code);
+		done.retry = transient(&err);
 	}
 	mnemo_log_info("gateway", "job %s document %u (%s), attempt %u: %s%s in %" PRIu64 " ms",
 		       task->job_id, task->document, task->name, task->attempt,

@@ -32,7 +32,7 @@ cd "$scratch"
 # ---- help ----
 expect 0 "mnemo --help" "$mnemo" --help
 top_help=$out
-for cmd in serve supervise segment lookup unit watch config; do
+for cmd in serve supervise segment lookup concordance align job import export unit watch config; do
 	contains "$top_help" "  $cmd" "mnemo --help lists $cmd"
 	expect 0 "mnemo $cmd --help" "$mnemo" "$cmd" --help
 	contains "$out" "Usage: mnemo $cmd" "mnemo $cmd --help"

@@ -139,6 +139,8 @@ contains "$err" "  huge: too_large: " "the 200 MB file"
 st=$(curl -s "$url/v1/jobs/bad-1")
 [ "$(field "$st" 'd["state"], d["documents"], d["done"], d["failed"]')" = "('done', 7, 2, 5)" ] ||
 	fail "bad-1 (huge was never sent): $st"
+[ "$(field "$st" '[(x["error"]["field"], x["attempts"]) for x in d["failures"] if x["name"] == "line-4"]')" = "[('source.url', 1)]" ] ||
+	fail "the URL that never answers fails at once, not after retries: $st"
 python3 - bad.jsonl <<'EOF' || fail "bad.jsonl: the good documents' beads and an error line per failed one"
 import json, sys
 lines = [json.loads(l) for l in open(sys.argv[1])]
@@ -227,6 +229,9 @@ contains "$err" "Usage: mnemo job" "usage"
 expect 2 "job without an action" "$mnemo" job
 expect 2 "an unknown action" "$mnemo" job frobnicate
 expect 2 "an option of another action" "$mnemo" job status good-1 --detach
+expect 0 "job submit of one pair" "$mnemo" job submit --url "$url" --from fr --to en --job-id one-1 \
+	good/secheresse-isere.fr.txt good/secheresse-isere.en.txt
+contains "$err" "job one-1: 1 document, 1 aligned, 0 failed" "the summary of one document"
 expect 2 "a lone SOURCE" "$mnemo" job submit --url "$url" --from fr --to en good/secheresse-isere.fr.txt
 expect 1 "no --to" "$mnemo" job submit --url "$url" --from fr good
 expect 1 "--detach in local mode" "$mnemo" job submit --db local.db --from fr --to en --detach good
