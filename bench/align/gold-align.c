@@ -7,12 +7,14 @@
  * other language of the pair by its function words (French and English), as the
  * segmenter's language tags will have the service do. Run by hand (bench/align/README.md).
  *
- *   mnemo-aligngold [--from fr] [--to en] [--dict PREFIX] [--rdict PREFIX] [--length-only]
- *                   GOLD_DIR OUT_DIR
+ *   mnemo-aligngold [--from fr] [--to en] [--dict PREFIX] [--rdict PREFIX] [--no-learn]
+ *                   [--length-only] GOLD_DIR OUT_DIR
  *
  * --dict loads a FreeDict dictionary from FROM to TO (PREFIX.index, PREFIX.dict.dz), --rdict
  * one from TO to FROM, into the aligner's lexicon (lexicon.h); without either, no
- * dictionary. --length-only is the Gale-Church baseline: the same search on sentence
+ * dictionary. Each pair is aligned as the service aligns it (side.h's mnemo_align_sides:
+ * a first pass, translations learned from it, a second); --no-learn keeps the first
+ * pass's beads. --length-only is the Gale-Church baseline: the same search on sentence
  * lengths alone. */
 #include <dirent.h>
 #include <stdbool.h>
@@ -169,6 +171,7 @@ main(int argc, char **argv)
 					     {"dict", required_argument, NULL, 'd'},
 					     {"rdict", required_argument, NULL, 'r'},
 					     {"length-only", no_argument, NULL, 'L'},
+					     {"no-learn", no_argument, NULL, 'N'},
 					     {NULL, 0, NULL, 0}};
 	const char *from = "fr", *to = "en";
 	const char *dicts[8];
@@ -177,7 +180,8 @@ main(int argc, char **argv)
 	struct mnemo_lexicon *lex = NULL;
 	double t_features = 0, t_align = 0;
 	size_t docs = 0, n_src = 0, n_tgt = 0;
-	uint64_t cells = 0, anchors = 0, widenings = 0;
+	uint64_t cells = 0, anchors = 0, widenings = 0, learned = 0;
+	bool learn = true;
 	struct rusage ru;
 	struct dirent *e;
 	DIR *dir;
@@ -190,6 +194,8 @@ main(int argc, char **argv)
 			to = optarg;
 		} else if (c == 'L') {
 			length_only = true;
+		} else if (c == 'N') {
+			learn = false;
 		} else if ((c == 'd' || c == 'r') && n_dicts < 8) {
 			reversed[n_dicts] = c == 'r';
 			dicts[n_dicts++] = optarg;
@@ -199,10 +205,11 @@ main(int argc, char **argv)
 	}
 	if (argc - optind != 2) {
 		fprintf(stderr, "usage: mnemo-aligngold [--from fr] [--to en] [--dict PREFIX] "
-				"[--rdict PREFIX] [--length-only] GOLD_DIR OUT_DIR\n");
+				"[--rdict PREFIX] [--no-learn] [--length-only] GOLD_DIR OUT_DIR\n");
 		return 2;
 	}
-	if (n_dicts > 0 && mnemo_lexicon_new(from, to, &lex) < 0) {
+	/* a lexicon with no dictionary still gives stems to learn from */
+	if ((n_dicts > 0 || (learn && !length_only)) && mnemo_lexicon_new(from, to, &lex) < 0) {
 		fprintf(stderr, "mnemo-aligngold: no lexicon for %s-%s\n", from, to);
 		return 1;
 	}
@@ -225,6 +232,7 @@ main(int argc, char **argv)
 		struct mnemo_align_bead *beads = NULL;
 		struct mnemo_align_stats st;
 		char path[4096], name[1024];
+		uint32_t n_learned = 0;
 		size_t n_beads = 0;
 		double t0, t1, t2;
 		FILE *out;
@@ -243,7 +251,8 @@ main(int argc, char **argv)
 		}
 		t1 = cpu_s();
 		if (r == 0) {
-			r = mnemo_align(src.s, src.n, tgt.s, tgt.n, &beads, &n_beads, &st);
+			r = learn ? mnemo_align_sides(&src, &tgt, &beads, &n_beads, &st, &n_learned)
+				  : mnemo_align(src.s, src.n, tgt.s, tgt.n, &beads, &n_beads, &st);
 		}
 		t2 = cpu_s();
 		if (r < 0) {
@@ -263,6 +272,7 @@ main(int argc, char **argv)
 		cells += st.cells;
 		anchors += st.anchors;
 		widenings += st.widenings;
+		learned += n_learned;
 		docs++;
 		n_src += src.n;
 		n_tgt += tgt.n;
@@ -277,8 +287,10 @@ main(int argc, char **argv)
 	       t_align, (unsigned long long)cells, ru.ru_maxrss / 1024.0);
 	fprintf(stderr,
 		"mnemo-aligngold: %zu pairs, %zu/%zu sentences: features %.3f s, search %.3f s "
-		"CPU, %llu cells, %llu anchors, %llu widenings, peak RSS %.1f MiB\n",
+		"CPU, %llu cells, %llu anchors, %llu widenings, %llu translations learned, peak RSS "
+		"%.1f MiB\n",
 		docs, n_src, n_tgt, t_features, t_align, (unsigned long long)cells,
-		(unsigned long long)anchors, (unsigned long long)widenings, ru.ru_maxrss / 1024.0);
+		(unsigned long long)anchors, (unsigned long long)widenings,
+		(unsigned long long)learned, ru.ru_maxrss / 1024.0);
 	return 0;
 }

@@ -48,6 +48,7 @@ enum {
 	WORD_CAP = MAX_WORD_UNITS * 9,
 	MAX_ENTRY_BYTES = 64 * 1024, /* FreeDict's longest is about 1 KB */
 	MAX_ENTRY_STEMS = 64,
+	MAX_STEM_BYTES = WORD_CAP * 3, /* stem_id()'s UTF-8 buffer, less its NUL */
 };
 
 #define MAX_FILE_BYTES ((size_t)256 << 20)
@@ -979,6 +980,32 @@ valid_utf8(const char *s, size_t n)
 		}
 	}
 	return true;
+}
+
+/* Whether s can be a stem: stem_id() makes none empty or longer than its buffer. */
+static bool
+stem_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n > 0 && n <= MAX_STEM_BYTES && valid_utf8(s, n);
+}
+
+int
+mnemo_lexicon_add_stems(struct mnemo_lexicon *lex, const char *src_stem, const char *tgt_stem)
+{
+	uint32_t src, tgt;
+	int r;
+
+	/* both checked before either is interned: a bad pair leaves no stem behind */
+	if (!stem_ok(src_stem) || !stem_ok(tgt_stem)) {
+		return -EINVAL;
+	}
+	r = strtab_get(&lex->side[0].stems, src_stem, strlen(src_stem), &src);
+	if (r == 0) {
+		r = strtab_get(&lex->side[1].stems, tgt_stem, strlen(tgt_stem), &tgt);
+	}
+	return r < 0 ? r : add_pair(lex, src, tgt);
 }
 
 /* Pairs the headword's stem with one translation (a piece of a sense line). */

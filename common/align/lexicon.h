@@ -55,6 +55,11 @@ int mnemo_lexicon_add(struct mnemo_lexicon *lex, const char *src_word, const cha
 /* The same with stem ids from mnemo_lexicon_stems(), for entries learned from documents.
  * 1, 0, -EINVAL for an id never interned, -ENOMEM. */
 int mnemo_lexicon_add_ids(struct mnemo_lexicon *lex, uint32_t src_stem, uint32_t tgt_stem);
+/* The same with stems as mnemo_lexicon_stem_text() gives them (from another lexicon of the
+ * same languages: entries learned from the translation memory), interned as they are:
+ * stemming a stem again would not always give it back. 1, 0, -EINVAL for a stem that is
+ * empty, not UTF-8 or longer than any stem can be, -ENOMEM. */
+int mnemo_lexicon_add_stems(struct mnemo_lexicon *lex, const char *src_stem, const char *tgt_stem);
 
 /* The stem ids of the words of text[0..len) (UTF-8; invalid bytes are no word) on one
  * side, in text order, duplicates kept: numbers, punctuation and stop words are not

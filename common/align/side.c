@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "hash.h"
+#include "learn.h"
 #include "lexicon.h"
 #include "tm-internal.h"
 
@@ -24,6 +25,16 @@ enum {
 	MAX_TRANSLATIONS = 8, /* of one source stem: more is a word of every sense */
 	PROSE_WORDS = 3,    /* lower-case words that make a sentence read as prose */
 };
+
+/* Learning from a first pass: only 1-1 beads this sure are read (99.4 % of those at 0.5
+ * are right, align.h), and a pair must meet in LEARN_MIN_COUNT of them with a Dice of
+ * LEARN_MIN_DICE: a word once beside another says nothing. It is done for a lexicon with
+ * no dictionary behind it: on the damaged man pages (bench/align) it lifts strict F1 from
+ * 97.77 to 98.04 without one, but with FreeDict's costs 0.06 (98.19 to 98.13), pairing
+ * sentences that have no counterpart, whatever the thresholds. */
+#define LEARN_MIN_SCORE 0.9f
+#define LEARN_MIN_DICE 0.5
+enum { LEARN_MIN_COUNT = 2 };
 
 static uint32_t
 anchor_id(uint64_t h)
@@ -71,24 +82,46 @@ cmp_u32(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* Room for `more` past n in the array *v of *cap. */
 static int
-reserve(struct mnemo_align_side *side, size_t more)
+reserve_u32(uint32_t **v, size_t *cap, size_t n, size_t more)
 {
-	if (side->n_ids + more > side->cap_ids) {
-		size_t cap = side->cap_ids ? 2 * side->cap_ids : 1024;
+	if (n + more > *cap) {
+		size_t c = *cap ? 2 * *cap : 1024;
 		uint32_t *p;
 
-		while (cap < side->n_ids + more) {
-			cap *= 2;
+		while (c < n + more) {
+			c *= 2;
 		}
-		p = realloc(side->ids, cap * sizeof(*p));
+		p = realloc(*v, c * sizeof(*p));
 		if (p == NULL) {
 			return -ENOMEM;
 		}
-		side->ids = p;
-		side->cap_ids = cap;
+		*v = p;
+		*cap = c;
 	}
 	return 0;
+}
+
+static int
+reserve(struct mnemo_align_side *side, size_t more)
+{
+	return reserve_u32(&side->ids, &side->cap_ids, side->n_ids, more);
+}
+
+/* Sorts v[first..*n) and drops its repeats. */
+static void
+sort_distinct(uint32_t *v, size_t first, size_t *n)
+{
+	size_t k = first;
+
+	qsort(v + first, *n - first, sizeof(*v), cmp_u32);
+	for (size_t i = first; i < *n; i++) {
+		if (k == first || v[k - 1] != v[i]) {
+			v[k++] = v[i];
+		}
+	}
+	*n = k;
 }
 
 static bool
@@ -171,6 +204,16 @@ add_stems(struct mnemo_align_side *side, enum mnemo_align_role role, const char 
 	if (r == 0) {
 		r = reserve(side, n * MAX_TRANSLATIONS);
 	}
+	if (r == 0) {
+		size_t first = side->n_stems;
+
+		r = reserve_u32(&side->stems, &side->cap_stems, side->n_stems, n);
+		if (r == 0) {
+			memcpy(side->stems + first, stems, n * sizeof(*stems));
+			side->n_stems += n;
+			sort_distinct(side->stems, first, &side->n_stems);
+		}
+	}
 	for (size_t i = 0; r == 0 && i < n; i++) {
 		const uint32_t *to;
 		uint32_t k;
@@ -194,11 +237,17 @@ mnemo_align_side_add(struct mnemo_align_side *side, enum mnemo_align_role role,
 {
 	struct mnemo_align_sentence *s;
 	struct mnemo_tm_tokens t;
-	size_t first = side->n_ids;
+	size_t first = side->n_ids, first_stem = side->n_stems;
 	uint32_t n_words = 0, copy = 0;
 	int r;
 
 	if (side->n % 1024 == 0) {
+		size_t *at = realloc(side->stems_at, (side->n + 1025) * sizeof(*at));
+
+		if (at == NULL) {
+			return -ENOMEM;
+		}
+		side->stems_at = at;
 		s = realloc(side->s, (side->n + 1024) * sizeof(*s));
 		if (s == NULL) {
 			return -ENOMEM;
@@ -249,20 +298,12 @@ mnemo_align_side_add(struct mnemo_align_side *side, enum mnemo_align_role role,
 	}
 	if (r < 0) {
 		side->n_ids = first;
+		side->n_stems = first_stem;
 		return r;
 	}
-	/* sorted and distinct, as the aligner compares them */
-	qsort(side->ids + first, side->n_ids - first, sizeof(*side->ids), cmp_u32);
-	{
-		size_t k = first;
-
-		for (size_t i = first; i < side->n_ids; i++) {
-			if (k == first || side->ids[k - 1] != side->ids[i]) {
-				side->ids[k++] = side->ids[i];
-			}
-		}
-		side->n_ids = k;
-	}
+	sort_distinct(side->ids, first, &side->n_ids); /* as the aligner compares them */
+	side->stems_at[side->n] = first_stem;
+	side->stems_at[side->n + 1] = side->n_stems;
 	s = &side->s[side->n++];
 	memset(s, 0, sizeof(*s));
 	s->chars = chars_of(text, len);
@@ -288,5 +329,190 @@ mnemo_align_side_fini(struct mnemo_align_side *side)
 {
 	free(side->s);
 	free(side->ids);
+	free(side->stems);
+	free(side->stems_at);
 	memset(side, 0, sizeof(*side));
+}
+
+/* ---- learning from a first pass ---------------------------------------------------- */
+
+/* Counts a 1-1 bead's stems that the lexicon does not explain: a source stem with a
+ * translation in the target sentence, and that translation, are accounted for; the rest
+ * are what may translate each other. */
+static int
+learn_bead(struct mnemo_learn *l, const struct mnemo_align_side *src,
+	   const struct mnemo_align_side *tgt, uint32_t i, uint32_t j)
+{
+	const uint32_t *s = src->stems + src->stems_at[i], *t = tgt->stems + tgt->stems_at[j];
+	size_t ns = src->stems_at[i + 1] - src->stems_at[i];
+	size_t nt = tgt->stems_at[j + 1] - tgt->stems_at[j];
+	uint32_t us[MAX_STEMS], ut[MAX_STEMS];
+	bool used[MAX_STEMS] = {false};
+	size_t n_us = 0, n_ut = 0;
+
+	for (size_t a = 0; a < ns && a < MAX_STEMS; a++) {
+		const uint32_t *to;
+		uint32_t k = mnemo_lexicon_translations(src->lex, s[a], &to);
+		bool explained = false;
+
+		for (uint32_t x = 0; x < k; x++) {
+			const uint32_t *hit = nt ? bsearch(&to[x], t, nt, sizeof(*t), cmp_u32) : NULL;
+
+			if (hit != NULL && hit - t < MAX_STEMS) {
+				used[hit - t] = true;
+				explained = true;
+			}
+		}
+		if (!explained) {
+			us[n_us++] = s[a];
+		}
+	}
+	for (size_t b = 0; b < nt && b < MAX_STEMS; b++) {
+		if (!used[b]) {
+			ut[n_ut++] = t[b];
+		}
+	}
+	return n_us && n_ut ? mnemo_learn_add(l, us, n_us, ut, n_ut) : 0;
+}
+
+/* The pairs to learn from the beads: proposed by the counts, not in the lexicon. */
+static int
+learn_pairs(const struct mnemo_align_side *src, const struct mnemo_align_side *tgt,
+	    const struct mnemo_align_bead *beads, size_t n, uint64_t **ret, size_t *ret_n)
+{
+	struct mnemo_learn *l;
+	size_t k = 0;
+	int r = mnemo_learn_new(&l);
+
+	for (size_t b = 0; r == 0 && b < n; b++) {
+		const struct mnemo_align_bead *x = &beads[b];
+
+		if (x->n_src == 1 && x->n_tgt == 1 && x->score >= LEARN_MIN_SCORE) {
+			r = learn_bead(l, src, tgt, x->src, x->tgt);
+		}
+	}
+	if (r == 0) {
+		r = mnemo_learn_pairs(l, LEARN_MIN_COUNT, LEARN_MIN_DICE, ret, ret_n);
+	}
+	mnemo_learn_free(l);
+	for (size_t i = 0; r == 0 && i < *ret_n; i++) {
+		uint64_t p = (*ret)[i];
+
+		if (!mnemo_lexicon_has(src->lex, (uint32_t)(p >> 32), (uint32_t)p)) {
+			(*ret)[k++] = p;
+		}
+	}
+	if (r == 0) {
+		*ret_n = k;
+	}
+	return r;
+}
+
+/* The first of the sorted keys (src << 32 | tgt) with source stem `stem`, or n. */
+static size_t
+first_of(const uint64_t *pairs, size_t n, uint32_t stem)
+{
+	uint64_t key = (uint64_t)stem << 32;
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (pairs[mid] < key) {
+			lo = mid + 1;
+		} else {
+			hi = mid;
+		}
+	}
+	return lo < n && pairs[lo] >> 32 == stem ? lo : n;
+}
+
+/* Adds to each source sentence's ids the learned translations (sorted keys) of its stems,
+ * in a new ids array: a stem has one, being its partner's best. */
+static int
+add_learned(struct mnemo_align_side *side, const uint64_t *pairs, size_t n_pairs)
+{
+	size_t cap = side->n_ids + side->n_stems + 1, n_ids = 0;
+	uint32_t *ids = malloc(cap * sizeof(*ids));
+
+	if (ids == NULL) {
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < side->n; i++) {
+		struct mnemo_align_sentence *s = &side->s[i];
+		size_t first = n_ids;
+
+		memcpy(ids + n_ids, s->ids, s->n_ids * sizeof(*ids));
+		n_ids += s->n_ids;
+		for (size_t a = side->stems_at[i]; a < side->stems_at[i + 1]; a++) {
+			size_t k = first_of(pairs, n_pairs, side->stems[a]);
+
+			if (k < n_pairs) {
+				ids[n_ids++] = (uint32_t)pairs[k];
+			}
+		}
+		sort_distinct(ids, first, &n_ids);
+		s->n_ids = (uint32_t)(n_ids - first);
+		s->ids = (const uint32_t *)(uintptr_t)first;
+	}
+	free(side->ids);
+	side->ids = ids;
+	side->n_ids = n_ids;
+	side->cap_ids = cap;
+	mnemo_align_side_seal(side);
+	return 0;
+}
+
+int
+mnemo_align_sides(struct mnemo_align_side *src, struct mnemo_align_side *tgt,
+		  struct mnemo_align_bead **ret, size_t *ret_n, struct mnemo_align_stats *stats,
+		  uint32_t *ret_learned)
+{
+	struct mnemo_align_bead *beads = NULL;
+	struct mnemo_lexicon_stats lst;
+	uint64_t *pairs = NULL;
+	size_t n = 0, n_pairs = 0;
+	int r;
+
+	if (ret_learned != NULL) {
+		*ret_learned = 0;
+	}
+	r = mnemo_align(src->s, src->n, tgt->s, tgt->n, &beads, &n, stats);
+	if (r < 0 || src->lex == NULL || src->lex != tgt->lex) {
+		goto out;
+	}
+	mnemo_lexicon_get_stats(src->lex, &lst);
+	if (lst.n_entries > 0) {
+		goto out; /* a dictionary's: learning costs more than it brings (above) */
+	}
+	r = learn_pairs(src, tgt, beads, n, &pairs, &n_pairs);
+	if (r == 0 && n_pairs > 0) {
+		r = add_learned(src, pairs, n_pairs);
+	}
+	if (r == 0 && n_pairs > 0) {
+		struct mnemo_align_stats first = {0};
+
+		if (stats != NULL) {
+			first = *stats;
+		}
+		free(beads);
+		beads = NULL;
+		r = mnemo_align(src->s, src->n, tgt->s, tgt->n, &beads, &n, stats);
+		if (r == 0 && stats != NULL) { /* the work of both passes, the second's anchors */
+			stats->cells += first.cells;
+			stats->widenings += first.widenings;
+		}
+	}
+	if (r == 0 && ret_learned != NULL) {
+		*ret_learned = (uint32_t)n_pairs;
+	}
+	free(pairs);
+out:
+	if (r < 0) {
+		free(beads);
+		return r;
+	}
+	*ret = beads;
+	*ret_n = n;
+	return 0;
 }

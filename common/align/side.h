@@ -19,6 +19,11 @@ struct mnemo_align_side {
 	size_t n;
 	uint32_t *ids; /* every sentence's ids, one after the other */
 	size_t n_ids, cap_ids;
+	/* every sentence's own stems (with a lexicon), sorted and distinct, one after the
+	 * other: sentence i's from stems_at[i] to stems_at[i + 1] */
+	uint32_t *stems;
+	size_t n_stems, cap_stems;
+	size_t *stems_at;
 };
 
 enum mnemo_align_role { MNEMO_ALIGN_SOURCE, MNEMO_ALIGN_TARGET };
@@ -30,3 +35,13 @@ int mnemo_align_side_add(struct mnemo_align_side *side, enum mnemo_align_role ro
 /* Points the sentences at their ids: call once every sentence is added, before aligning. */
 void mnemo_align_side_seal(struct mnemo_align_side *side);
 void mnemo_align_side_fini(struct mnemo_align_side *side);
+
+/* Aligns two sealed sides (align.h's mnemo_align), and with a lexicon that no dictionary
+ * was loaded into, learns from the result: the stems that keep meeting in its confident
+ * 1-1 beads are taken as translations (learn.h), added to the source sentences, and the
+ * documents aligned again with them (side.c says why not with a dictionary).
+ * *ret_learned (may be NULL) gets how many were learned; the lexicon itself is left as it
+ * was. 0 or -ENOMEM. */
+int mnemo_align_sides(struct mnemo_align_side *src, struct mnemo_align_side *tgt,
+		      struct mnemo_align_bead **ret, size_t *ret_n, struct mnemo_align_stats *stats,
+		      uint32_t *ret_learned);

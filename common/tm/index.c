@@ -30,11 +30,13 @@
  * a tombstone, so a replayed older put stays ignored. */
 #include <assert.h>
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "tm-internal.h"
 #include "tm.h"
@@ -1017,6 +1019,77 @@ static const struct text *
 text_of_variant(const struct mnemo_tm_index *idx, const struct variant *v)
 {
 	return &idx->texts[v->text];
+}
+
+/* Whether a tag is in a BCP 47 range: the range itself, or the range and more subtags
+ * ("fr-CA" is in "fr", "fra" is not). Tags ignore case. */
+static bool
+in_range(const char *tag, const char *range)
+{
+	size_t n = strlen(range);
+
+	return strncasecmp(tag, range, n) == 0 && (tag[n] == '\0' || tag[n] == '-');
+}
+
+/* u's first variant of a language in set (indexed by language id), other than `other`. */
+static const struct variant *
+variant_in(const struct unit *u, const bool *set, const struct variant *other)
+{
+	for (uint32_t i = 0; i < u->n_v; i++) {
+		if (set[u->v[i].lang] && &u->v[i] != other) {
+			return &u->v[i];
+		}
+	}
+	return NULL;
+}
+
+/* Slots are never freed nor reused, and new units take new slots at the end: a slot
+ * number is a cursor that puts and removes cannot invalidate. */
+int
+mnemo_tm_index_pairs(const struct mnemo_tm_index *idx, const char *src_lang, const char *tgt_lang,
+                     size_t *cursor, size_t max,
+                     int (*fn)(void *arg, const char *src, const char *tgt), void *arg)
+{
+	uint64_t src_bits = 0, tgt_bits = 0;
+	size_t end;
+	bool *in_src, *in_tgt;
+	int r = 0;
+
+	if (*cursor >= idx->n_units) {
+		return 0;
+	}
+	max = max == 0 ? 1 : max > INT_MAX ? INT_MAX : max;
+	end = idx->n_units - *cursor > max ? *cursor + max : idx->n_units;
+	in_src = calloc(2 * (size_t)idx->n_langs + 1, sizeof(*in_src));
+	if (!in_src) {
+		return -ENOMEM;
+	}
+	in_tgt = in_src + idx->n_langs;
+	for (uint32_t i = 0; i < idx->n_langs; i++) {
+		in_src[i] = in_range(idx->langs[i].tag, src_lang);
+		in_tgt[i] = in_range(idx->langs[i].tag, tgt_lang);
+		src_bits |= in_src[i] ? lang_bit(i) : 0;
+		tgt_bits |= in_tgt[i] ? lang_bit(i) : 0;
+	}
+	max = end - *cursor;
+	for (size_t slot = *cursor; slot < end && r == 0; slot++) {
+		const struct unit *u = &idx->units[slot];
+		const struct variant *s, *t;
+
+		*cursor = slot + 1;
+		/* the bits first: they are in cache, the units are not */
+		if (!(idx->langs_of[slot] & src_bits) || !(idx->langs_of[slot] & tgt_bits)) {
+			continue;
+		}
+		s = variant_in(u, in_src, NULL);
+		t = s ? variant_in(u, in_tgt, s) : NULL;
+		if (t) {
+			r = fn(arg, text_bytes(text_of_variant(idx, s)),
+			       text_bytes(text_of_variant(idx, t)));
+		}
+	}
+	free(in_src);
+	return r < 0 ? r : (int)max;
 }
 
 /* One lookup's state: all of it is on the caller's stack or heap, none in the index. */

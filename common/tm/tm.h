@@ -106,6 +106,22 @@ int mnemo_tm_index_remove(struct mnemo_tm_index *idx, uint64_t unit, uint64_t se
 /* Live units: put and not removed since, whatever their languages. */
 size_t mnemo_tm_index_count(const struct mnemo_tm_index *idx);
 
+/* Walks the live units that have a variant in src_lang and another in tgt_lang, a chunk
+ * at a time, so that a caller learning from the whole memory can let go of its read lock
+ * between chunks. Languages are ranges, as in BCP 47 basic filtering: "fr" is fr, fr-CA,
+ * fr-FR... ("fr-CA" only fr-CA), in any case. Start with *cursor at 0: each call looks at
+ * up to max units (0 is 1) from *cursor on (removed ones and ones without the two
+ * languages count too, so a call's time is bounded), calls fn(arg, source text, target
+ * text) for each that has both, the texts borrowed for the call, and moves *cursor past
+ * them. A cursor stays valid across puts and removes: a unit added meanwhile is met later
+ * on, one changed meanwhile may be met in either state or not at all. fn returns 0 to go
+ * on, a negative errno to stop (the cursor then past that unit). Returns the number of
+ * units looked at, 0 at the end, -ENOMEM or fn's error. Needs the caller's lock, as
+ * lookups do. */
+int mnemo_tm_index_pairs(const struct mnemo_tm_index *idx, const char *src_lang,
+			 const char *tgt_lang, size_t *cursor, size_t max,
+			 int (*fn)(void *arg, const char *src, const char *tgt), void *arg);
+
 /* The best matches of q->text (in q->source) that have a q->target variant, best first
  * (score, then lower unit id), at most q->max, each scoring at least q->min_score; a
  * deleted unit is never returned. Scores are mnemo_tm_score_ex()'s, less a point for a

@@ -238,6 +238,13 @@ load(void *arg)
 			return NULL;
 		}
 	}
+	/* Only now: learning from a memory half loaded would be done again as soon as the
+	 * rest came in. */
+	r = lexicons_set_tm(al->lexicons, al->index, &al->index_lock);
+	if (r < 0) {
+		mnemo_log_warn("aligner", "no lexicon entries from the memory: %s",
+			       mnemo_strerror(r));
+	}
 	r = mnemo_feed_start(&(struct mnemo_feed_config){.sub_url = al->cfg.store_pub_url,
 							 .from_seq = seq,
 							 .lim = al->lim},
@@ -547,8 +554,8 @@ aligner_stop(struct aligner *al)
 		pthread_join(al->loader, NULL);
 	}
 	mnemo_feed_stop(al->feed);
+	lexicons_free(al->lexicons); /* first: its thread reads the index */
 	mnemo_tm_index_free(al->index);
-	lexicons_free(al->lexicons);
 	pthread_cond_destroy(&al->state_changed);
 	pthread_mutex_destroy(&al->state_lock);
 	pthread_rwlock_destroy(&al->index_lock);

@@ -248,6 +248,7 @@ aligner_bitext(struct lexicons *ls, const Mnemo__AlignRequest *req, struct mnemo
 	Mnemo__AlignReply *out;
 	float min_score = req->min_score;
 	const char *lexicon;
+	uint32_t tm_entries = 0, learned = 0;
 	size_t n_beads = 0;
 	int r;
 
@@ -286,15 +287,15 @@ aligner_bitext(struct lexicons *ls, const Mnemo__AlignRequest *req, struct mnemo
 	if (r < 0) {
 		return r;
 	}
-	lex = lexicons_take(ls, src.lang, tgt.lang, &lexicon);
+	lex = lexicons_take(ls, src.lang, tgt.lang, &lexicon, &tm_entries);
 	r = features(&src, MNEMO_ALIGN_SOURCE, lex, &fsrc);
 	if (r == 0) {
 		r = features(&tgt, MNEMO_ALIGN_TARGET, lex, &ftgt);
 	}
-	lexicons_give(ls, lex);
 	if (r == 0) {
-		r = mnemo_align(fsrc.s, fsrc.n, ftgt.s, ftgt.n, &beads, &n_beads, &stats);
+		r = mnemo_align_sides(&fsrc, &ftgt, &beads, &n_beads, &stats, &learned);
 	}
+	lexicons_give(ls, lex);
 	mnemo_align_side_fini(&fsrc);
 	mnemo_align_side_fini(&ftgt);
 	out = mnemo_arena_alloc(arena, sizeof(*out));
@@ -306,6 +307,8 @@ aligner_bitext(struct lexicons *ls, const Mnemo__AlignRequest *req, struct mnemo
 		out->source_sentences = (uint32_t)src.n;
 		out->target_sentences = (uint32_t)tgt.n;
 		out->lexicon = (char *)lexicon;
+		out->tm_entries = tm_entries;
+		out->learned = learned;
 		r = reply_of(&src, &tgt, beads, n_beads, min_score, arena, out);
 	}
 	free(beads);

@@ -77,6 +77,20 @@ got=$(curl -s "$url/v1/lookup" -H 'Content-Type: application/json' -d "$q")
 post_json /v1/align "${req/isere-1/isere-2}"
 [ "$(field "$body" 'd["stored"], d["duplicates"]')" = "(0, $stored)" ] || fail "a second store of the same pairs: $body"
 
+# ---- the lexicon learns from the memory: after a restart, its stored pairs teach it ----
+kill -TERM "$server"
+wait "$server" 2>/dev/null
+start_server
+tm=0
+for _ in $(seq 50); do
+	post_json /v1/align "${req/\"store\":true/\"store\":false}"
+	tm=$(field "$body" 'd["tm_entries"]')
+	[ "$tm" -gt 0 ] && break
+	sleep 0.2
+done
+[ "$tm" -gt 0 ] || fail "no lexicon entries learned from $stored units: $(grep -i lexicon "$scratch/serve.log")"
+contains "$(cat "$scratch/serve.log")" "units of the translation memory" "the learning's log line"
+
 # ---- local mode: --store into a database file ----
 expect 0 "mnemo align --store (local)" "$mnemo" align --db local.db --from fr --to en --store \
 	--origin news-test "$news/proces-entrepot-rouen.fr.txt" "$news/proces-entrepot-rouen.en.txt"

@@ -223,6 +223,71 @@ test_add(struct mnemo_lexicon *lex)
 	CHECK_INT(mnemo_lexicon_add_ids(lex, 0, 1u << 30), -EINVAL);
 }
 
+/* Stems carried from one lexicon into another as text: not stemmed again ("agreed" is
+ * "agre", which Snowball would make "agr"). */
+static void
+test_add_stems(void)
+{
+	struct mnemo_lexicon *from = NULL, *to = NULL;
+	struct mnemo_lexicon_stats st;
+	char agre[64], ecol[64], longest[2048];
+
+	CHECK_INT(mnemo_lexicon_new("fr", "en", &from), 0);
+	CHECK_INT(mnemo_lexicon_new("fr-CA", "en-GB", &to), 0);
+	if (!from || !to) {
+		mnemo_lexicon_free(from);
+		mnemo_lexicon_free(to);
+		return;
+	}
+	snprintf(agre, sizeof(agre), "%s", stems(from, MNEMO_LEXICON_TGT, "agreed"));
+	snprintf(ecol, sizeof(ecol), "%s",
+	         stems(from, MNEMO_LEXICON_SRC,
+	               "\xc3\xa9"
+	               "cole"));
+	CHECK_STR(agre, "agre");
+	CHECK_STR(stems(from, MNEMO_LEXICON_TGT, agre), "agr"); /* why stems are not restemmed */
+	CHECK_STR(ecol, "ecol");
+
+	CHECK_INT(mnemo_lexicon_add_stems(to, "accord", agre), 1);
+	CHECK_INT(mnemo_lexicon_add_stems(to, "accord", agre), 0);
+	CHECK_INT(mnemo_lexicon_add_stems(to, ecol, "school"), 1);
+	CHECK(has(to, "accords", "agreed"));
+	CHECK(has(to, "Ecoles", "schools"));
+	CHECK(!has(to, "accord", "school"));
+	/* a pair added as words is the same pair */
+	CHECK_INT(mnemo_lexicon_add(to,
+	                            "\xc3\xa9"
+	                            "coles",
+	                            "school"),
+	          0);
+
+	/* nothing a stem cannot be, and nothing interned for it */
+	mnemo_lexicon_get_stats(to, &st);
+	memset(longest, 'x', sizeof(longest) - 1);
+	longest[sizeof(longest) - 1] = '\0';
+	CHECK_INT(mnemo_lexicon_add_stems(to, "", "school"), -EINVAL);
+	CHECK_INT(mnemo_lexicon_add_stems(to, "chien", ""), -EINVAL);
+	CHECK_INT(mnemo_lexicon_add_stems(to, "chien", "dog\xff"), -EINVAL);
+	CHECK_INT(mnemo_lexicon_add_stems(to, longest, "dog"), -EINVAL);
+	CHECK_INT(mnemo_lexicon_add_stems(to, "chien", longest), -EINVAL);
+	{
+		struct mnemo_lexicon_stats after;
+
+		mnemo_lexicon_get_stats(to, &after);
+		CHECK_INT(after.n_stems[0], st.n_stems[0]);
+		CHECK_INT(after.n_stems[1], st.n_stems[1]);
+		CHECK_INT(after.n_pairs, 2);
+	}
+	/* a long stem, but one a word can make: 64 UTF-16 units, each folded to three */
+	longest[0] = '\0';
+	for (int i = 0; i < 64 * 3; i++) {
+		strcat(longest, "\xe3\x81\x82"); /* U+3042, 3 bytes */
+	}
+	CHECK_INT(mnemo_lexicon_add_stems(to, longest, "dog"), 1);
+	mnemo_lexicon_free(from);
+	mnemo_lexicon_free(to);
+}
+
 static void
 test_mini(void)
 {
@@ -345,6 +410,7 @@ main(void)
 		test_add(lex);
 		mnemo_lexicon_free(lex);
 	}
+	test_add_stems();
 	test_mini();
 	test_freedict();
 	return check_exit();

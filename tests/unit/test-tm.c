@@ -382,6 +382,112 @@ test_index(void)
 	mnemo_tm_index_free(idx);
 }
 
+/* What mnemo_tm_index_pairs() showed: "src=tgt;" for each unit, in order. */
+struct walk {
+	char seen[512];
+	int calls, fail_at; /* fail_at: the call that returns an error, 0 for none */
+};
+
+static int
+walk_one(void *arg, const char *src, const char *tgt)
+{
+	struct walk *w = arg;
+	size_t n = strlen(w->seen);
+
+	snprintf(w->seen + n, sizeof(w->seen) - n, "%s=%s;", src, tgt);
+	return ++w->calls == w->fail_at ? -ECANCELED : 0;
+}
+
+/* Walks the whole index max units at a time; the number of units looked at, or the error
+ * that stopped the walk. */
+static int
+walk_all(const struct mnemo_tm_index *idx, const char *src, const char *tgt, size_t max,
+         struct walk *w)
+{
+	size_t cursor = 0;
+	int n, total = 0;
+
+	memset(w, 0, sizeof(*w));
+	while ((n = mnemo_tm_index_pairs(idx, src, tgt, &cursor, max, walk_one, w)) > 0) {
+		CHECK((size_t)n <= (max ? max : 1));
+		total += n;
+	}
+	return n < 0 ? n : total;
+}
+
+/* The units that have both languages, a chunk at a time, in the order they came, with a
+ * cursor that outlives changes. */
+static void
+test_pairs(void)
+{
+	struct mnemo_tm_index *idx;
+	struct mnemo_tm_variant de[] = {{"en", "Three"}, {"de", "Drei"}};
+	struct mnemo_tm_variant regional[] = {{"en-GB", "Colour"}, {"fr-CA", "Couleur"}};
+	struct mnemo_tm_variant fr_only[] = {{"fr", "Seul"}};
+	struct mnemo_tm_variant many[] = {{"de", "Sieben"}, {"fr", "Sept"}, {"en", "Seven"}};
+	struct walk w;
+	size_t cursor = 0;
+
+	CHECK_INT(mnemo_tm_index_new(&idx), 0);
+	CHECK_INT(mnemo_tm_index_pairs(idx, "en", "fr", &cursor, 10, walk_one, &w), 0);
+	CHECK_INT(mnemo_tm_index_remove(idx, 99, 5), 0); /* a tombstone takes a slot */
+	CHECK_INT(put2(idx, 1, 1, "One", "Un"), 0);
+	CHECK_INT(put2(idx, 2, 1, "Two", "Deux"), 0);
+	CHECK_INT(mnemo_tm_index_put(idx, 3, 1, NULL, de, 2), 0);
+	CHECK_INT(mnemo_tm_index_put(idx, 4, 1, NULL, regional, 2), 0);
+	CHECK_INT(mnemo_tm_index_put(idx, 5, 1, NULL, fr_only, 1), 0);
+	CHECK_INT(put2(idx, 6, 1, "Six", "Six"), 0);
+	CHECK_INT(mnemo_tm_index_remove(idx, 6, 2), 0);
+	CHECK_INT(mnemo_tm_index_put(idx, 7, 1, NULL, many, 3), 0);
+
+	/* every unit looked at once, whatever the chunk; only live ones with both languages
+	 * shown, a range taking in its regional variants */
+	CHECK_INT(walk_all(idx, "en", "fr", 1, &w), 8);
+	CHECK_STR(w.seen, "One=Un;Two=Deux;Colour=Couleur;Seven=Sept;");
+	CHECK_INT(walk_all(idx, "en", "fr", 3, &w), 8);
+	CHECK_STR(w.seen, "One=Un;Two=Deux;Colour=Couleur;Seven=Sept;");
+	CHECK_INT(walk_all(idx, "en", "fr", 1000, &w), 8);
+	CHECK_INT(w.calls, 4);
+	CHECK_INT(walk_all(idx, "fr", "en", 0, &w), 8); /* max 0 is 1 */
+	CHECK_STR(w.seen, "Un=One;Deux=Two;Couleur=Colour;Sept=Seven;");
+	CHECK_INT(walk_all(idx, "EN-gb", "fr", 5, &w), 8);
+	CHECK_STR(w.seen, "Colour=Couleur;");
+	CHECK_INT(walk_all(idx, "en", "fr-FR", 5, &w), 8);
+	CHECK_STR(w.seen, "");
+	CHECK_INT(walk_all(idx, "de", "fr", 5, &w), 8);
+	CHECK_STR(w.seen, "Sieben=Sept;");
+	CHECK_INT(walk_all(idx, "e", "fr", 5, &w), 8); /* a range is whole subtags */
+	CHECK_STR(w.seen, "");
+	CHECK_INT(walk_all(idx, "en", "en", 5, &w), 8); /* two variants, never one twice */
+	CHECK_STR(w.seen, "");
+	CHECK_INT(walk_all(idx, "xx", "fr", 5, &w), 8);
+	CHECK_STR(w.seen, "");
+
+	/* fn's error stops the walk past the unit it failed on */
+	memset(&w, 0, sizeof(w));
+	w.fail_at = 2;
+	cursor = 0;
+	CHECK_INT(mnemo_tm_index_pairs(idx, "en", "fr", &cursor, 100, walk_one, &w), -ECANCELED);
+	CHECK_INT(mnemo_tm_index_pairs(idx, "en", "fr", &cursor, 100, walk_one, &w) > 0, 1);
+	CHECK_INT(mnemo_tm_index_pairs(idx, "en", "fr", &cursor, 100, walk_one, &w), 0);
+	CHECK_STR(w.seen, "One=Un;Two=Deux;Colour=Couleur;Seven=Sept;");
+
+	/* changes between chunks: a unit added is met, one removed ahead is not, one changed
+	 * behind is not met again */
+	memset(&w, 0, sizeof(w));
+	cursor = 0;
+	CHECK_INT(mnemo_tm_index_pairs(idx, "en", "fr", &cursor, 2, walk_one, &w), 2);
+	CHECK_INT(put2(idx, 1, 2, "One!", "Un !"), 0);
+	CHECK_INT(mnemo_tm_index_remove(idx, 2, 2), 0);
+	CHECK_INT(put2(idx, 8, 1, "Eight", "Huit"), 0);
+	while (mnemo_tm_index_pairs(idx, "en", "fr", &cursor, 2, walk_one, &w) > 0) {
+	}
+	CHECK_STR(w.seen, "One=Un;Colour=Couleur;Seven=Sept;Eight=Huit;");
+	CHECK_INT(walk_all(idx, "en", "fr", 4, &w), 9);
+	CHECK_STR(w.seen, "One!=Un !;Colour=Couleur;Seven=Sept;Eight=Huit;");
+	mnemo_tm_index_free(idx);
+}
+
 /* Units that share a text: the index keeps it once, and each unit is still a match of its
  * own (its languages, tags and target), found as long as it holds the text. Among texts
  * tied at the lookup's bound, the lowest unit ids win, wherever they are in the postings. */
@@ -945,6 +1051,7 @@ main(void)
 	test_score_random();
 	test_score_long();
 	test_index();
+	test_pairs();
 	test_shared();
 	test_recall();
 	test_propose();
