@@ -8,14 +8,17 @@
  * segmenter's language tags will have the service do. Run by hand (bench/align/README.md).
  *
  *   mnemo-aligngold [--from fr] [--to en] [--dict PREFIX] [--rdict PREFIX] [--no-learn]
- *                   [--length-only] GOLD_DIR OUT_DIR
+ *                   [--tm TM_GOLD_DIR] [--length-only] GOLD_DIR OUT_DIR
  *
  * --dict loads a FreeDict dictionary from FROM to TO (PREFIX.index, PREFIX.dict.dz), --rdict
  * one from TO to FROM, into the aligner's lexicon (lexicon.h); without either, no
  * dictionary. Each pair is aligned as the service aligns it (side.h's mnemo_align_sides:
  * a first pass, translations learned from it, a second); --no-learn keeps the first
- * pass's beads. --length-only is the Gale-Church baseline: the same search on sentence
- * lengths alone. */
+ * pass's beads. --tm stands for a translation memory: the 1-1 beads of half of
+ * TM_GOLD_DIR's pairs (those whose name hashes even) are its units, and the lexicon
+ * learns from them as the aligner learns from a memory (learn.h); only the other half of
+ * GOLD_DIR's pairs is aligned. --length-only is the Gale-Church baseline: the same search
+ * on sentence lengths alone. */
 #include <dirent.h>
 #include <stdbool.h>
 #include <errno.h>
@@ -28,6 +31,7 @@
 
 #include "align.h"
 #include "langid.h"
+#include "learn.h"
 #include "lexicon.h"
 #include "side.h"
 
@@ -147,6 +151,88 @@ read_side(const char *path, const char *lang, enum mnemo_align_role role,
 	return r;
 }
 
+/* Whether a pair is in --tm's half: names hash even. */
+static bool
+in_tm(const char *name)
+{
+	unsigned h = 0;
+
+	for (const char *c = name; *c; c++) {
+		h = h * 31 + (unsigned char)*c;
+	}
+	return h % 2 == 0;
+}
+
+/* --tm: learns lexicon entries from the 1-1 beads of dir's pairs in_tm(), as units of a
+ * memory; how many it added, or a negative errno. */
+static long
+learn_tm(const char *dir_path, const char *from, const char *to, struct mnemo_lexicon *lex,
+	 size_t *ret_units)
+{
+	struct mnemo_learn *l;
+	struct dirent *e;
+	DIR *dir = opendir(dir_path);
+	uint64_t *pairs = NULL;
+	size_t n_pairs = 0;
+	long added = 0;
+	int r;
+
+	if (dir == NULL) {
+		return -errno;
+	}
+	r = mnemo_learn_new(&l);
+	while (r == 0 && (e = readdir(dir)) != NULL) {
+		size_t len = strlen(e->d_name);
+		struct mnemo_align_side src = {.lex = lex}, tgt = {.lex = lex};
+		char path[4096], line[256];
+		unsigned i, j;
+		FILE *g;
+
+		if (len < 6 || strcmp(e->d_name + len - 5, ".gold") != 0) {
+			continue;
+		}
+		e->d_name[len - 5] = '\0';
+		if (!in_tm(e->d_name)) {
+			continue;
+		}
+		snprintf(path, sizeof(path), "%s/%s.%s.txt", dir_path, e->d_name, from);
+		r = read_side(path, from, MNEMO_ALIGN_SOURCE, &src);
+		snprintf(path, sizeof(path), "%s/%s.%s.txt", dir_path, e->d_name, to);
+		r = r == 0 ? read_side(path, to, MNEMO_ALIGN_TARGET, &tgt) : r;
+		snprintf(path, sizeof(path), "%s/%s.gold", dir_path, e->d_name);
+		g = r == 0 ? fopen(path, "r") : NULL;
+		while (g != NULL && r == 0 && fgets(line, sizeof(line), g) != NULL) {
+			char rest[8];
+
+			if (sscanf(line, "%u\t%u%7s", &i, &j, rest) != 2 || i >= src.n || j >= tgt.n) {
+				continue; /* not a 1-1 bead */
+			}
+			r = mnemo_learn_add(l, src.stems + src.stems_at[i],
+					    src.stems_at[i + 1] - src.stems_at[i],
+					    tgt.stems + tgt.stems_at[j],
+					    tgt.stems_at[j + 1] - tgt.stems_at[j]);
+		}
+		if (g != NULL) {
+			fclose(g);
+		}
+		mnemo_align_side_fini(&src);
+		mnemo_align_side_fini(&tgt);
+	}
+	closedir(dir);
+	*ret_units = mnemo_learn_count(l);
+	if (r == 0) {
+		r = mnemo_learn_pairs(l, 2, 0.5, &pairs, &n_pairs);
+	}
+	for (size_t k = 0; r == 0 && k < n_pairs; k++) {
+		r = mnemo_lexicon_add_ids(lex, (uint32_t)(pairs[k] >> 32), (uint32_t)pairs[k]);
+		added += r > 0;
+		r = r < 0 ? r : 0;
+	}
+	free(pairs);
+	mnemo_learn_free(l);
+	return r < 0 ? r : added;
+}
+
 static void
 write_beads(FILE *out, const struct mnemo_align_bead *b, size_t n)
 {
@@ -172,6 +258,7 @@ main(int argc, char **argv)
 					     {"rdict", required_argument, NULL, 'r'},
 					     {"length-only", no_argument, NULL, 'L'},
 					     {"no-learn", no_argument, NULL, 'N'},
+					     {"tm", required_argument, NULL, 'T'},
 					     {NULL, 0, NULL, 0}};
 	const char *from = "fr", *to = "en";
 	const char *dicts[8];
@@ -182,6 +269,7 @@ main(int argc, char **argv)
 	size_t docs = 0, n_src = 0, n_tgt = 0;
 	uint64_t cells = 0, anchors = 0, widenings = 0, learned = 0;
 	bool learn = true;
+	const char *tm_dir = NULL;
 	struct rusage ru;
 	struct dirent *e;
 	DIR *dir;
@@ -196,6 +284,8 @@ main(int argc, char **argv)
 			length_only = true;
 		} else if (c == 'N') {
 			learn = false;
+		} else if (c == 'T') {
+			tm_dir = optarg;
 		} else if ((c == 'd' || c == 'r') && n_dicts < 8) {
 			reversed[n_dicts] = c == 'r';
 			dicts[n_dicts++] = optarg;
@@ -205,11 +295,13 @@ main(int argc, char **argv)
 	}
 	if (argc - optind != 2) {
 		fprintf(stderr, "usage: mnemo-aligngold [--from fr] [--to en] [--dict PREFIX] "
-				"[--rdict PREFIX] [--no-learn] [--length-only] GOLD_DIR OUT_DIR\n");
+				"[--rdict PREFIX] [--no-learn] [--tm TM_GOLD_DIR] [--length-only] GOLD_DIR "
+				"OUT_DIR\n");
 		return 2;
 	}
 	/* a lexicon with no dictionary still gives stems to learn from */
-	if ((n_dicts > 0 || (learn && !length_only)) && mnemo_lexicon_new(from, to, &lex) < 0) {
+	if ((n_dicts > 0 || tm_dir || (learn && !length_only)) &&
+	    mnemo_lexicon_new(from, to, &lex) < 0) {
 		fprintf(stderr, "mnemo-aligngold: no lexicon for %s-%s\n", from, to);
 		return 1;
 	}
@@ -220,6 +312,17 @@ main(int argc, char **argv)
 			fprintf(stderr, "mnemo-aligngold: %s: %s\n", dicts[i], strerror(-r));
 			return 1;
 		}
+	}
+	if (tm_dir != NULL) {
+		size_t units = 0;
+		long added = learn_tm(tm_dir, from, to, lex, &units);
+
+		if (added < 0) {
+			fprintf(stderr, "mnemo-aligngold: %s: %s\n", tm_dir, strerror((int)-added));
+			return 1;
+		}
+		fprintf(stderr, "mnemo-aligngold: %ld lexicon entries learned from %zu units\n",
+			added, units);
 	}
 	dir = opendir(argv[optind]);
 	if (dir == NULL) {
@@ -242,6 +345,9 @@ main(int argc, char **argv)
 			continue;
 		}
 		snprintf(name, sizeof(name), "%.*s", (int)(len - 5), e->d_name);
+		if (tm_dir != NULL && in_tm(name)) {
+			continue; /* the memory's half */
+		}
 		t0 = cpu_s();
 		snprintf(path, sizeof(path), "%s/%s.%s.txt", argv[optind], name, from);
 		r = read_side(path, from, MNEMO_ALIGN_SOURCE, &src);
