@@ -24,6 +24,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
+require_tools() { # tool...: exits when one is missing
+	for tool in "$@"; do
+		command -v "$tool" >/dev/null || { echo "FAIL: $tool is missing" >&2; exit 1; }
+	done
+}
+
 free_port() {
 	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
@@ -50,6 +56,12 @@ post_json() {
 	status=$(curl -s -o "$scratch/reply.json" -w '%{http_code}' -H 'Content-Type: application/json' \
 		--data-binary @- "$url$1" <<<"$2")
 	body=$(cat "$scratch/reply.json")
+}
+
+post_fails() { # path json status needle description: the request refused as it should be
+	post_json "$1" "$2"
+	[ "$status" = "$3" ] || fail "$5: HTTP $status"
+	contains "$body" "$4" "$5"
 }
 
 contains() { # haystack needle description

@@ -11,9 +11,7 @@ mnemo=$(realpath "$2")
 news=$src/tests/data/align/news
 . "$src/tests/integration/lib.sh"
 
-for tool in curl python3 iconv; do
-	command -v "$tool" >/dev/null || { echo "FAIL: $tool is missing" >&2; exit 1; }
-done
+require_tools curl python3 iconv
 cd "$scratch"
 start_server
 
@@ -114,20 +112,10 @@ expect 1 "a missing file" "$mnemo" align --url "$url" --from fr --to en nowhere.
 contains "$err" "nowhere.txt" "missing file"
 expect 2 "one file" "$mnemo" align --url "$url" --from fr --to en empty.txt
 expect 1 "no --to" "$mnemo" align --url "$url" --from fr empty.txt empty.txt
-post_json /v1/align '{"source":{"text":"Bonjour."},"target":{"lang":"en","text":"Hello."}}'
-[ "$status" = 400 ] || fail "a source without lang: HTTP $status"
-contains "$body" "source.lang" "a source without lang"
-post_json /v1/align '{"source":{"lang":"fr","text":"Bonjour."},"target":{"lang":"xx-!!","text":"Hello."}}'
-[ "$status" = 400 ] || fail "a bad language tag: HTTP $status"
-contains "$body" "invalid_lang" "a bad language tag"
-post_json /v1/align '{"source":{"lang":"fr","text":"Bonjour."},"target":{"lang":"en","text":"Hello."},"min_score":2}'
-[ "$status" = 400 ] || fail "min_score out of range: HTTP $status"
-contains "$body" "min_score" "min_score out of range"
-post_json /v1/align '{"source":{"lang":"fr","text":"Bonjour.","segments":["Bonjour."]},"target":{"lang":"en","text":"Hello."}}'
-[ "$status" = 400 ] || fail "text and segments: HTTP $status"
-contains "$body" "not both" "text and segments"
-post_json /v1/align '{"source":{"lang":"fr","text":"Bonjour."}}'
-[ "$status" = 400 ] || fail "no target: HTTP $status"
-contains "$body" "missing_field" "no target"
+post_fails /v1/align '{"source":{"text":"Bonjour."},"target":{"lang":"en","text":"Hello."}}' 400 "source.lang" "a source without lang"
+post_fails /v1/align '{"source":{"lang":"fr","text":"Bonjour."},"target":{"lang":"xx-!!","text":"Hello."}}' 400 "invalid_lang" "a bad language tag"
+post_fails /v1/align '{"source":{"lang":"fr","text":"Bonjour."},"target":{"lang":"en","text":"Hello."},"min_score":2}' 400 "min_score" "min_score out of range"
+post_fails /v1/align '{"source":{"lang":"fr","text":"Bonjour.","segments":["Bonjour."]},"target":{"lang":"en","text":"Hello."}}' 400 "not both" "text and segments"
+post_fails /v1/align '{"source":{"lang":"fr","text":"Bonjour."}}' 400 "missing_field" "no target"
 
 finish "align"

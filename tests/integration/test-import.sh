@@ -11,9 +11,7 @@ mnemo=$(realpath "$2")
 data=$src/tests/data/formats
 . "$src/tests/integration/lib.sh"
 
-for tool in curl msgfmt python3; do
-	command -v "$tool" >/dev/null || { echo "FAIL: $tool is missing" >&2; exit 1; }
-done
+require_tools curl msgfmt python3
 cd "$scratch"
 start_server
 

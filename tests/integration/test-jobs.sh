@@ -12,9 +12,7 @@ mnemo=$(realpath "$2")
 news=$src/tests/data/align/news
 . "$src/tests/integration/lib.sh"
 
-for tool in curl python3 iconv; do
-	command -v "$tool" >/dev/null || { echo "FAIL: $tool is missing" >&2; exit 1; }
-done
+require_tools curl python3 iconv
 cd "$scratch"
 
 # Short limits when this mnemo has them: a URL that never answers fails in a second, a
