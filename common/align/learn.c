@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "hash.h"
+#include "sort.h"
 
 enum {
 	MAX_SENTENCE_STEMS = 64,
@@ -144,14 +145,6 @@ count_stem(struct mnemo_learn *l, int side, uint32_t id)
 	return 0;
 }
 
-static int
-cmp_u32(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return (x > y) - (x < y);
-}
-
 /* The first MAX_SENTENCE_STEMS distinct ids of in, sorted, into out; how many. */
 static size_t
 distinct(const uint32_t *in, size_t n, uint32_t *out)
@@ -168,7 +161,7 @@ distinct(const uint32_t *in, size_t n, uint32_t *out)
 			out[k++] = in[i];
 		}
 	}
-	qsort(out, k, sizeof(*out), cmp_u32);
+	qsort(out, k, sizeof(*out), mnemo_cmp_u32);
 	return k;
 }
 
@@ -206,14 +199,6 @@ mnemo_learn_add(struct mnemo_learn *l, const uint32_t *src, size_t n_src, const 
 	}
 	l->n_pairs += r == 0;
 	return r;
-}
-
-static int
-cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return (x > y) - (x < y);
 }
 
 static double
@@ -283,7 +268,7 @@ mnemo_learn_pairs(const struct mnemo_learn *l, uint32_t min_count, double min_di
 		free(out);
 		return r;
 	}
-	qsort(out, n, sizeof(*out), cmp_u64);
+	qsort(out, n, sizeof(*out), mnemo_cmp_u64);
 	*ret = out;
 	*ret_n = n;
 	return 0;

@@ -10,6 +10,7 @@
 #include "hash.h"
 #include "learn.h"
 #include "lexicon.h"
+#include "sort.h"
 #include "tm-internal.h"
 
 /* Ids of evidence that is its own translation have the top bit set; a dictionary's stems
@@ -74,14 +75,6 @@ punct_id(const char *s, size_t len)
 	return 0;
 }
 
-static int
-cmp_u32(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return (x > y) - (x < y);
-}
-
 /* Room for `more` past n in the array *v of *cap. */
 static int
 reserve_u32(uint32_t **v, size_t *cap, size_t n, size_t more)
@@ -115,7 +108,7 @@ sort_distinct(uint32_t *v, size_t first, size_t *n)
 {
 	size_t k = first;
 
-	qsort(v + first, *n - first, sizeof(*v), cmp_u32);
+	qsort(v + first, *n - first, sizeof(*v), mnemo_cmp_u32);
 	for (size_t i = first; i < *n; i++) {
 		if (k == first || v[k - 1] != v[i]) {
 			v[k++] = v[i];
@@ -356,7 +349,7 @@ learn_bead(struct mnemo_learn *l, const struct mnemo_align_side *src,
 		bool explained = false;
 
 		for (uint32_t x = 0; x < k; x++) {
-			const uint32_t *hit = nt ? bsearch(&to[x], t, nt, sizeof(*t), cmp_u32) : NULL;
+			const uint32_t *hit = nt ? bsearch(&to[x], t, nt, sizeof(*t), mnemo_cmp_u32) : NULL;
 
 			if (hit != NULL && hit - t < MAX_STEMS) {
 				used[hit - t] = true;

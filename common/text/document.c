@@ -10,6 +10,7 @@
 #include "boiler.h"
 #include "hash.h"
 #include "langid.h"
+#include "sort.h"
 #include "text.h"
 
 enum {
@@ -250,14 +251,6 @@ question_heading(const char *text, uint32_t start, uint32_t end)
 	return words <= HEADING_WORDS;
 }
 
-static int
-cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /* Marks the short lines that come back REPEATED_LINE times or more in the document:
  * "Baca selengkapnya »" under every item of an aggregator, "PUBLICITÉ" every few
  * paragraphs. By hash, sorted: O(n log n) in the number of lines. */
@@ -282,7 +275,7 @@ repeated_lines(const char *text, const struct mnemo_seg *lines, size_t n, bool *
 		hashes[i] = len <= REPEATED_BYTES ? mnemo_fnv1a64(MNEMO_FNV_OFFSET, text + lines[i].start, len) | 1 : 0;
 		sorted[i] = hashes[i];
 	}
-	qsort(sorted, n, sizeof(*sorted), cmp_u64);
+	qsort(sorted, n, sizeof(*sorted), mnemo_cmp_u64);
 	/* Keep one copy of each hash seen often enough, in place. */
 	for (size_t i = 0, run; i < n; i += run) {
 		for (run = 1; i + run < n && sorted[i + run] == sorted[i]; run++) {
@@ -293,7 +286,7 @@ repeated_lines(const char *text, const struct mnemo_seg *lines, size_t n, bool *
 	}
 	for (size_t i = 0; i < n && n_often > 0; i++) {
 		repeated[i] = hashes[i] != 0 &&
-			      bsearch(&hashes[i], sorted, n_often, sizeof(*sorted), cmp_u64) != NULL;
+			      bsearch(&hashes[i], sorted, n_often, sizeof(*sorted), mnemo_cmp_u64) != NULL;
 	}
 	free(hashes);
 	free(sorted);

@@ -38,6 +38,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "sort.h"
 #include "tm-internal.h"
 #include "tm.h"
 
@@ -595,14 +596,6 @@ add_text_posting(struct mnemo_tm_index *idx, struct lang *l, uint64_t token, uin
 	return r < 0 ? r : append_text(idx, &l->tlists[i], text, n_words);
 }
 
-static int
-cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /* The k-th occurrence (k >= 1) of word w as a token: w itself the first time, a mix of
  * both after. */
 static uint64_t
@@ -621,7 +614,7 @@ tokens_of(const uint64_t *words, size_t n, uint64_t *out)
 		return;
 	}
 	memcpy(out, words, n * sizeof(*words));
-	qsort(out, n, sizeof(*out), cmp_u64);
+	qsort(out, n, sizeof(*out), mnemo_cmp_u64);
 	for (size_t i = 0, k = 0; i < n; i++) {
 		uint64_t w = out[i];
 
