@@ -221,7 +221,8 @@ learn_tm(const char *dir_path, const char *from, const char *to, struct mnemo_le
 	closedir(dir);
 	*ret_units = mnemo_learn_count(l);
 	if (r == 0) {
-		r = mnemo_learn_pairs(l, 2, 0.5, &pairs, &n_pairs);
+		r = mnemo_learn_pairs(l, MNEMO_LEARN_MIN_COUNT, MNEMO_LEARN_MIN_DICE, &pairs,
+				      &n_pairs);
 	}
 	for (size_t k = 0; r == 0 && k < n_pairs; k++) {
 		r = mnemo_lexicon_add_ids(lex, (uint32_t)(pairs[k] >> 32), (uint32_t)pairs[k]);

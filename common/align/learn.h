@@ -12,6 +12,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The thresholds the aligner learns with, from a memory and from a first pass alike: a
+ * pair met in one sentence pair says nothing (a memory is full of words seen once, which
+ * pair with whatever stood beside them), and a rare word whose best partner is a common
+ * one stays below half. */
+#define MNEMO_LEARN_MIN_COUNT 2u
+#define MNEMO_LEARN_MIN_DICE 0.5
+
 struct mnemo_learn;
 
 int mnemo_learn_new(struct mnemo_learn **ret);

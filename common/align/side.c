@@ -28,14 +28,11 @@ enum {
 };
 
 /* Learning from a first pass: only 1-1 beads this sure are read (99.4 % of those at 0.5
- * are right, align.h), and a pair must meet in LEARN_MIN_COUNT of them with a Dice of
- * LEARN_MIN_DICE: a word once beside another says nothing. It is done for a lexicon with
+ * are right, align.h), with learn.h's thresholds. It is done for a lexicon with
  * no dictionary behind it: on the damaged man pages (bench/align) it lifts strict F1 from
  * 97.77 to 98.04 without one, but with FreeDict's costs 0.06 (98.19 to 98.13), pairing
  * sentences that have no counterpart, whatever the thresholds. */
 #define LEARN_MIN_SCORE 0.9f
-#define LEARN_MIN_DICE 0.5
-enum { LEARN_MIN_COUNT = 2 };
 
 static uint32_t
 anchor_id(uint64_t h)
@@ -385,7 +382,7 @@ learn_pairs(const struct mnemo_align_side *src, const struct mnemo_align_side *t
 		}
 	}
 	if (r == 0) {
-		r = mnemo_learn_pairs(l, LEARN_MIN_COUNT, LEARN_MIN_DICE, ret, ret_n);
+		r = mnemo_learn_pairs(l, MNEMO_LEARN_MIN_COUNT, MNEMO_LEARN_MIN_DICE, ret, ret_n);
 	}
 	mnemo_learn_free(l);
 	for (size_t i = 0; r == 0 && i < *ret_n; i++) {

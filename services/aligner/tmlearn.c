@@ -22,13 +22,6 @@ enum {
 	MAX_STEMS = 128, /* per text: learn.c counts the first 64 distinct */
 };
 
-/* A pair is kept when its stems were seen together in two units at least: a memory is full
- * of words seen once, which pair with whatever stood beside them. */
-static const uint32_t MIN_COUNT = 2;
-/* ... and when they were together in at least half the units either is in (Dice): each
- * being the other's best is not enough for a rare word whose best is a common one. */
-static const double MIN_DICE = 0.5;
-
 void
 tm_entries_fini(struct tm_entries *e)
 {
@@ -148,7 +141,7 @@ entries_of(const struct mnemo_lexicon *lex, const struct mnemo_learn *l, struct 
 	struct chunk out = {0};
 	uint64_t *keys;
 	size_t n;
-	int r = mnemo_learn_pairs(l, MIN_COUNT, MIN_DICE, &keys, &n);
+	int r = mnemo_learn_pairs(l, MNEMO_LEARN_MIN_COUNT, MNEMO_LEARN_MIN_DICE, &keys, &n);
 
 	for (size_t i = 0; r == 0 && i < n; i++) {
 		uint32_t src = (uint32_t)(keys[i] >> 32), tgt = (uint32_t)keys[i];
